@@ -1,0 +1,48 @@
+# nnworkshop: two commands do all the set-up on a fresh machine (Python >= 3.10 and pip).
+#   make lab    make .venv, install the course, open JupyterLab on notebooks/
+#   make test   make .venv if missing, install, run every test (pytest + every notebook under nbval)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.nnworkshop-installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+SOLUTIONS := $(sort $(wildcard solutions/*.ipynb))
+PYTEST_ARGS ?=
+NBVAL_ARGS ?= --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+.PHONY: lab test install doctor bench exercises clean help
+
+help:
+	@echo "make lab      set up .venv and open the course in JupyterLab"
+	@echo "make test     set up .venv and run every test and notebook"
+	@echo "make doctor   versions, device, where MNIST is read from"
+	@echo "make bench    time the training loops (nnworkshop bench)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nnworkshop needs Python >= 3.10; this is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS) tests $(NOTEBOOKS) $(SOLUTIONS) $(NBVAL_ARGS)
+
+doctor: $(STAMP)
+	$(BIN)/nnworkshop doctor
+
+bench: $(STAMP)
+	$(BIN)/nnworkshop bench
+
+exercises: $(STAMP)
+	$(BIN)/nnworkshop exercises build
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,42 @@
+"""Run-wide settings: quick mode and reproducible seeds.
+
+``NNWORKSHOP_QUICK=1`` makes every notebook take the same code path with
+smaller numbers (fewer epochs, fewer digits), so the whole course runs in
+minutes on a 2-core CPU. CI sets it; learners leave it unset.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+DEFAULT_SEED = 0
+
+
+def quick_mode() -> bool:
+    """True when ``NNWORKSHOP_QUICK`` is set to something other than 0/false/empty."""
+    return os.environ.get("NNWORKSHOP_QUICK", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pick(full, quick):
+    """``full`` normally, ``quick`` when quick mode is on: ``epochs = pick(5, 1)``."""
+    return quick if quick_mode() else full
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
+    """Seed Python, NumPy's legacy global state and torch (if imported); return a fresh Generator.
+
+    The library itself never relies on global state (it takes ``seed=`` or a
+    ``numpy.random.Generator``); this is for the notebooks' own cells.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    import sys
+
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+    return np.random.default_rng(seed)

@@ -1,0 +1,71 @@
+"""History: what a training run measured, epoch by epoch. Shared by the NumPy and torch loops."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class History:
+    """Per-epoch train/test loss and accuracy (accuracy in %), and seconds per epoch."""
+
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    label: str = ""
+    device: str = "cpu"
+    interrupted: bool = False
+    diverged: bool = False
+    config: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(self.seconds))
+
+    def append(self, train_loss, train_acc, seconds, test_loss=None, test_acc=None) -> None:
+        self.train_loss.append(float(train_loss))
+        self.train_acc.append(float(train_acc))
+        self.seconds.append(float(seconds))
+        if test_loss is not None:
+            self.test_loss.append(float(test_loss))
+        if test_acc is not None:
+            self.test_acc.append(float(test_acc))
+
+    def last(self) -> dict:
+        """The final epoch's numbers (NaN-free dict, ``None`` where not measured)."""
+        pick = lambda xs: xs[-1] if xs else None  # noqa: E731
+        return {
+            "train_loss": pick(self.train_loss),
+            "train_acc": pick(self.train_acc),
+            "test_loss": pick(self.test_loss),
+            "test_acc": pick(self.test_acc),
+            "seconds": self.total_seconds,
+        }
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def plot(self, label: str | None = None):
+        """Loss and accuracy curves as a matplotlib Figure (see ``nnworkshop.plots.curves``)."""
+        from .plots import curves
+
+        return curves(self, labels=[label or self.label or "run"])
+
+    def __repr__(self) -> str:
+        last = self.last()
+        parts = [f"epochs={self.epochs}"]
+        for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            if last[key] is not None:
+                parts.append(f"{key}={last[key]:.4g}")
+        parts.append(f"seconds={self.total_seconds:.2f}")
+        if self.interrupted:
+            parts.append("interrupted")
+        if self.diverged:
+            parts.append("diverged")
+        return f"History({', '.join(parts)})"

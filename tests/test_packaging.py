@@ -1,0 +1,144 @@
+"""The project's set-up promises: one dependency list, two README commands, a CI that runs them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _environment_pip_requirements() -> list[str]:
+    """The entries under ``- pip:`` in environment.yml (a tiny parser: no YAML dependency)."""
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    reqs, inside = [], False
+    for line in lines:
+        stripped = line.split("#", 1)[0].rstrip()
+        if stripped.strip() == "- pip:":
+            inside = True
+            continue
+        if inside:
+            match = re.match(r"^\s+- (.+)$", stripped)
+            if match and line.startswith("      "):
+                reqs.append(match.group(1).strip())
+            elif stripped.strip():
+                inside = False
+    return reqs
+
+
+def test_environment_yml_installs_what_pyproject_declares():
+    project = _pyproject()["project"]
+    declared = {_name(r): r.replace(" ", "") for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    env = {_name(r): r.replace(" ", "") for r in _environment_pip_requirements() if not r.startswith("-e")}
+    assert env, "environment.yml has no pip requirements: the parser or the file is broken"
+    assert sorted(env) == sorted(declared), (
+        "environment.yml and pyproject.toml disagree: "
+        f"only in pyproject {sorted(set(declared) - set(env))}, only in environment.yml {sorted(set(env) - set(declared))}"
+    )
+    assert env == declared, "same packages but different version bounds"
+    assert any(r.startswith("-e") for r in _environment_pip_requirements()), "environment.yml must install the project (-e .)"
+
+
+def test_no_exact_pins():
+    project = _pyproject()["project"]
+    for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        assert "==" not in req, f"{req}: use a lower bound, not an exact pin"
+
+
+def test_runtime_and_dev_dependencies_are_the_course_stack():
+    project = _pyproject()["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    assert {"numpy", "torch", "torchvision", "matplotlib", "ipywidgets", "jupyterlab", "tqdm"} <= runtime
+    dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
+    assert {"pytest", "nbval", "jupytext"} <= dev
+
+
+def test_readme_commands_and_ci_agree():
+    readme = (ROOT / "README.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make lab" in readme and "make test" in readme
+    assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert re.search(r"^make test$", ci, re.M), ".ci/run must call the README's test command"
+    assert "NNWORKSHOP_DATA" in ci and "../shared/data" in ci
+
+
+def test_console_script_help():
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for command in ("doctor", "bench", "exercises", "grade"):
+        assert command in result.stdout
+
+
+def test_doctor_reports_versions_device_and_data(tmp_path, monkeypatch):
+    from nnworkshop.data import write_synthetic_mnist
+
+    write_synthetic_mnist(tmp_path, n_train=20, n_test=10, seed=0)
+    env = {"NNWORKSHOP_DATA": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "doctor"], capture_output=True, text=True, timeout=120, env=env)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "torch" in out and "torchvision" in out and "Python" in out
+    assert re.search(r"device\s+(cpu|cuda|mps): ", out), out
+    assert str(tmp_path) in out and "NNWORKSHOP_DATA" in out
+    assert "present, 20 digits" in out and "present, 10 digits" in out
+
+
+def test_doctor_says_what_to_do_when_mnist_is_missing(tmp_path):
+    env = {"NNWORKSHOP_DATA": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "doctor"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    assert "not there yet" in result.stdout
+    assert "MNIST/raw" in result.stdout and "NNWORKSHOP_DATA" in result.stdout
+
+
+def test_doctor_rejects_a_device_that_is_not_there(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the missing-device message cannot be shown here")
+    env = {"NNWORKSHOP_DEVICE": "cuda", "NNWORKSHOP_DATA": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "doctor"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    assert "no CUDA GPU" in result.stdout and "NNWORKSHOP_DEVICE" in result.stdout
+
+
+def test_pick_device_explains_and_validates(monkeypatch):
+    from nnworkshop.device import explain_device, pick_device
+
+    monkeypatch.delenv("NNWORKSHOP_DEVICE", raising=False)
+    name, reason = explain_device()
+    assert name in ("cuda", "mps", "cpu") and reason
+    assert pick_device("cpu").type == "cpu"
+    monkeypatch.setenv("NNWORKSHOP_DEVICE", "cpu")
+    assert explain_device() == ("cpu", "set by NNWORKSHOP_DEVICE")
+    with pytest.raises(ValueError, match="valid names: cuda, mps, cpu"):
+        pick_device("tpu")
+
+
+def test_quick_mode_switch(monkeypatch):
+    from nnworkshop.config import pick, quick_mode
+
+    monkeypatch.delenv("NNWORKSHOP_QUICK", raising=False)
+    assert not quick_mode() and pick(5, 1) == 5
+    monkeypatch.setenv("NNWORKSHOP_QUICK", "1")
+    assert quick_mode() and pick(5, 1) == 1
+    monkeypatch.setenv("NNWORKSHOP_QUICK", "0")
+    assert not quick_mode()
