@@ -12,22 +12,26 @@ def _doctor(args) -> int:
     return run_doctor()
 
 
-def _bench(args) -> int:
+def _bench(rest) -> int:
     from .bench import main as bench_main
 
-    return bench_main(args.rest)
+    return bench_main(rest)
 
 
-def _exercises(args) -> int:
+def _exercises(rest) -> int:
     from .exercises import main as exercises_main
 
-    return exercises_main(args.rest)
+    return exercises_main(rest)
 
 
-def _grade(args) -> int:
+def _grade(rest) -> int:
     from .grading.cli import main as grade_main
 
-    return grade_main(args.rest)
+    return grade_main(rest)
+
+
+# Commands with options of their own: everything after the name is handed over as it is.
+PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade}
 
 
 def main(argv=None) -> int:
@@ -38,14 +42,15 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("doctor", help="versions, the device that will be used and why, where MNIST is read from")
     p.set_defaults(func=_doctor)
-    for name, func, helptext in (
-        ("bench", _bench, "time the training loops side by side (see 'nnworkshop bench --help')"),
-        ("exercises", _exercises, "build exercises/ from solutions/ (see 'nnworkshop exercises --help')"),
-        ("grade", _grade, "grade submitted notebooks (see 'nnworkshop grade --help')"),
+    for name, helptext in (
+        ("bench", "time the training loops side by side (see 'nnworkshop bench --help')"),
+        ("exercises", "build exercises/ from solutions/ (see 'nnworkshop exercises --help')"),
+        ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
     ):
-        p = sub.add_parser(name, help=helptext, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=func)
+        sub.add_parser(name, help=helptext, add_help=False)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        return int(PASSTHROUGH[argv[0]](argv[1:]) or 0)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

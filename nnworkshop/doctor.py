@@ -51,7 +51,9 @@ def run_doctor(out=None) -> int:
             count = info.get(f"{split}_count")
             state = f"present, {count} digits" if present and count else ("present" if present else "not there yet")
             say(f"  MNIST {split:<6} {state}")
-        if not (info.get("train_present") and info.get("test_present")):
+        if info.get("problem"):
+            problems.append(info["problem"])
+        elif not (info.get("train_present") and info.get("test_present")):
             problems.append(
                 "MNIST is not in the data folder yet. With internet it downloads on first use "
                 "(about 12 MB). Offline, copy the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "

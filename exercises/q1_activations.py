@@ -1,0 +1,96 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise q1: activation functions and their derivatives
+#
+# A neuron computes a weighted sum and passes it through a non-linear **activation**. Backpropagation
+# needs each activation's **derivative**. Write six NumPy functions; each takes an array `x` of any
+# shape and returns an array of the same shape, elementwise.
+#
+# | function | value | derivative |
+# |---|---|---|
+# | sigmoid | $\sigma(x) = 1 / (1 + e^{-x})$ | $\sigma(x)\,(1 - \sigma(x))$ |
+# | tanh | $\tanh(x)$ | $1 - \tanh^2(x)$ |
+# | ReLU | $\max(0, x)$ | $1$ if $x > 0$, else $0$ (also at $x = 0$) |
+#
+# Run `check("q1")` for quick feedback. **The public checks are not your grade**: the grader runs
+# hidden checks on other inputs. Keep the function names.
+
+# %%
+import numpy as np
+
+from nnworkshop.grading import check
+
+
+# %% [markdown]
+# ## Sigmoid
+# `np.exp(-x)` overflows when `x` is very negative (try `x = -1000`). Use the equivalent
+# form $e^{x} / (1 + e^{x})$ where `x < 0`, so no exponent is ever positive.
+
+# %%
+def sigmoid(x):
+    """Logistic function, elementwise, stable for large |x|."""
+    x = np.asarray(x, dtype=float)
+    raise NotImplementedError("sigmoid: write your code here, in place of this line.")
+
+
+def sigmoid_grad(x):
+    """Derivative of sigmoid at x."""
+    s = sigmoid(x)
+    return ...
+
+
+# %%
+check("q1", sigmoid, sigmoid_grad)
+
+
+# %% [markdown]
+# ## Tanh and ReLU
+
+# %%
+def tanh(x):
+    """Hyperbolic tangent, elementwise."""
+    return ...
+
+
+def tanh_grad(x):
+    """Derivative of tanh at x."""
+    return ...
+
+
+def relu(x):
+    """max(0, x), elementwise."""
+    return ...
+
+
+def relu_grad(x):
+    """1 where x > 0, else 0."""
+    return ...
+
+
+# %%
+check("q1")
+
+# %% [markdown]
+# ## Look at them
+# The derivative of sigmoid is at most 0.25: stacking many sigmoid layers shrinks gradients
+# (vanishing gradients). ReLU's derivative is exactly 1 wherever the unit is active.
+
+# %%
+xs = np.linspace(-5, 5, 11)
+for name, f, df in (("sigmoid", sigmoid, sigmoid_grad), ("tanh", tanh, tanh_grad), ("relu", relu, relu_grad)):
+    print(f"{name:8s} max derivative on [-5, 5]: {df(xs).max():.3f}")

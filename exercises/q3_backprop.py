@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise q3: a Linear layer and a two-layer network, forward and backward
+#
+# A **Linear** layer maps `x` of shape `(N, D)` to `x @ W + b` with `W` of shape `(D, M)` and `b` of
+# shape `(M,)`. Given the gradient `dout = dL/d(out)` of shape `(N, M)`, its backward pass returns
+#
+# $$dx = dout\, W^\top, \qquad dW = x^\top dout, \qquad db = \textstyle\sum_i dout_i .$$
+#
+# You check backward passes with **finite differences**: nudge one entry of the input by $\pm h$ and
+# watch the loss, $\partial f / \partial x_j \approx (f(x + h e_j) - f(x - h e_j)) / 2h$.
+#
+# Then the two-layer network `Linear -> ReLU -> Linear -> softmax cross-entropy`, with parameters in a
+# dict `{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}`. Keep the names; `check("q3")` gives quick
+# feedback, **not your grade**.
+
+# %%
+import numpy as np
+
+from nnworkshop.grading import check
+
+
+# %%
+def linear_forward(x, W, b):
+    """out = x @ W + b for x (N, D), W (D, M), b (M,)."""
+    return ...
+
+
+def linear_backward(dout, x, W):
+    """Gradients (dx, dW, db) of a Linear layer, given dout = dL/d(out) of shape (N, M)."""
+    raise NotImplementedError("linear_backward: write your code here, in place of this line.")
+    return dx, dW, db
+
+
+# %% [markdown]
+# ## Finite differences
+# `numerical_gradient(f, x)` returns an array shaped like `x`. `f` takes the whole array and returns a
+# float. Change one entry at a time (in place is fine) and **put it back** afterwards.
+
+# %%
+def numerical_gradient(f, x, h=1e-5):
+    """Central-difference estimate of the gradient of the scalar function f at x (x is left unchanged)."""
+    grad = np.zeros_like(x, dtype=float)
+    raise NotImplementedError("numerical_gradient: write your code here, in place of this line.")
+    return grad
+
+
+# %%
+check("q3", linear_forward, linear_backward, numerical_gradient)
+
+# %% [markdown]
+# ## Check linear_backward with finite differences
+# Take the loss $L = \sum (\text{out} \odot \text{dout})$: its gradient with respect to `out` is exactly `dout`.
+
+# %%
+rng = np.random.default_rng(0)
+x, W, b, dout = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 2))
+dx, dW, db = linear_backward(dout, x, W)
+for name, value, analytic in (("x", x, dx), ("W", W, dW), ("b", b, db)):
+    def loss(v, name=name):
+        args = {"x": x, "W": W, "b": b, name: v}
+        return float(np.sum(linear_forward(args["x"], args["W"], args["b"]) * dout))
+
+    print(f"d{name}: largest difference from finite differences {np.abs(numerical_gradient(loss, value) - analytic).max():.1e}")
+
+
+# %% [markdown]
+# ## A two-layer network
+# Forward: `h = relu(x @ W1 + b1)`, `z = h @ W2 + b2`, loss = mean softmax cross-entropy of `z`.
+# Backward: the cross-entropy gradient `(softmax(z) - onehot(y)) / N`, then Linear backward, the ReLU
+# mask (gradient flows only where `x @ W1 + b1 > 0`), Linear backward. Return `(loss, grads)` with
+# `grads` a dict with the same keys as `params`. Write the softmax yourself (or copy yours from q2).
+
+# %%
+def two_layer_loss(x, y, params):
+    """(loss, grads) of the network Linear-ReLU-Linear with mean softmax cross-entropy."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    raise NotImplementedError("two_layer_loss: write your code here, in place of this line.")
+    return loss, grads
+
+
+# %%
+check("q3")

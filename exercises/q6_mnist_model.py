@@ -1,0 +1,73 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise q6: a model that recognises digits it has never seen
+#
+# Build and train a PyTorch model on the MNIST **training** digits, then write `predict(images)`.
+#
+# **Target: at least 90% accuracy on digits you never see.** The grader keeps a set of test digits
+# hidden from you (your notebook cannot read them, not even while it is graded), sends their images to
+# your `predict`, and counts the correct labels itself.
+#
+# - `predict(images)` gets a NumPy array of shape `(N, 784)`, float32, normalised exactly like
+#   `mnist_tensors`/`mnist_arrays` give them, and returns `N` integer labels 0-9.
+# - The grader runs your notebook top to bottom on a CPU with a time limit (60 s per cell): keep the
+#   training small (a few epochs of a small network take seconds). Use `num_workers=0`.
+# - Estimate your accuracy on a part of the training digits that you hold out from training.
+#
+# `check("q6")` gives quick feedback on training digits, **not your grade**.
+
+# %%
+import numpy as np
+import torch
+from torch import nn
+
+from nnworkshop.data import mnist_tensors
+from nnworkshop.grading import check
+
+torch.manual_seed(0)
+x_all, y_all = mnist_tensors(train=True)
+n_val = len(y_all) // 6
+x_train, y_train, x_val, y_val = x_all[n_val:], y_all[n_val:], x_all[:n_val], y_all[:n_val]
+print(f"{len(y_train)} digits to train on, {n_val} held out to estimate the accuracy")
+
+
+# %%
+def make_model():
+    """A network mapping (N, 784) normalised images to (N, 10) class scores."""
+    raise NotImplementedError("make_model: write your code here, in place of this line.")
+
+
+def train(model, x, y, epochs=10, batch_size=64):
+    """Train model on (x, y) in place."""
+    raise NotImplementedError("train: write your code here, in place of this line.")
+
+
+def predict(images):
+    """Integer labels (N,) for float32 images (N, 784) normalised like mnist_tensors."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
+    raise NotImplementedError("predict: write your code here, in place of this line.")
+
+
+# %%
+model = make_model()
+train(model, x_train, y_train)
+val_acc = float(np.mean(predict(x_val.numpy()) == y_val.numpy()))
+print(f"accuracy on the {n_val} held-out training digits: {val_acc:.1%} (target on unseen digits: 90%)")
+
+# %%
+check("q6")

@@ -1,0 +1,352 @@
+"""Hidden checks and the point table. Each check draws fresh inputs from the grader's generator, asks
+the submission's process to compute, and compares with ``reference`` here, in the parent.
+
+Feedback shows a check's id, title and what went wrong (a shape, an error, the size of the error),
+never its inputs, its expected values or its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import reference as ref
+
+
+class Fail(Exception):
+    """A check did not pass; the message is safe to show the learner."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    points: float
+    title: str
+    run: Callable
+
+
+def arr(value, shape, what: str) -> np.ndarray:
+    """The child's value as a float array of exactly ``shape`` with finite entries, or Fail."""
+    if isinstance(value, (dict, str)) or value is None:
+        raise Fail(f"{what}: expected an array of shape {tuple(shape)}, got {type(value).__name__}")
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise Fail(f"{what}: expected an array of numbers of shape {tuple(shape)}") from None
+    if a.shape != tuple(shape):
+        raise Fail(f"{what}: expected shape {tuple(shape)}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise Fail(f"{what}: contains NaN or inf")
+    return a
+
+
+def num(value, what: str) -> float:
+    """The child's value as one finite number (a 0-d or 1-element array counts), or Fail."""
+    a = arr(value, np.shape(value) if isinstance(value, (list, np.ndarray)) else (), what)
+    if a.size != 1:
+        raise Fail(f"{what}: expected one number, got an array of shape {a.shape}")
+    return float(a.reshape(()))
+
+
+def close(got, want, what: str, rtol=1e-5, atol=1e-7) -> None:
+    if not np.allclose(got, want, rtol=rtol, atol=atol):
+        err = float(np.max(np.abs(np.asarray(got) - np.asarray(want))))
+        raise Fail(f"{what}: wrong values (largest error {err:.3g})")
+
+
+def seq(value, n: int, what: str) -> list:
+    if not isinstance(value, list) or len(value) != n:
+        raise Fail(f"{what}: expected {n} values (a tuple), got {type(value).__name__}"
+                   + (f" of length {len(value)}" if isinstance(value, list) else ""))
+    return value
+
+
+def _shape(rng):
+    return (int(rng.integers(3, 9)), int(rng.integers(2, 7)))
+
+
+# ---------------------------------------------------------------- q1 activations
+
+
+def _elementwise(name, reference, scale, rtol=1e-6):
+    def run(ctx):
+        x = ctx.rng.normal(0, scale, size=_shape(ctx.rng))
+        close(arr(ctx.call(name, x), x.shape, name), reference(x), name, rtol=rtol, atol=1e-9)
+
+    return run
+
+
+def _sigmoid_extreme(ctx):
+    x = np.concatenate([ctx.rng.uniform(200, 1000, 5), -ctx.rng.uniform(200, 1000, 5), [0.0]])
+    close(arr(ctx.call("sigmoid", x), x.shape, "sigmoid"), ref.sigmoid(x), "sigmoid of large |x|", atol=1e-12)
+
+
+def _relu_grad(ctx):
+    x = ctx.rng.normal(0, 2, size=_shape(ctx.rng))
+    x.flat[:: 3] = 0.0  # the derivative at 0 is taken to be 0
+    close(arr(ctx.call("relu_grad", x), x.shape, "relu_grad"), ref.relu_grad(x), "relu_grad")
+
+
+Q1 = [
+    Check("sigmoid", 2, "sigmoid matches 1 / (1 + exp(-x)) elementwise, shape kept", _elementwise("sigmoid", ref.sigmoid, 3)),
+    Check("sigmoid_extreme", 1, "sigmoid is finite and exact for |x| up to 1000", _sigmoid_extreme),
+    Check("sigmoid_grad", 2, "sigmoid_grad(x) is the derivative of sigmoid at x", _elementwise("sigmoid_grad", ref.sigmoid_grad, 3)),
+    Check("tanh", 1, "tanh matches the hyperbolic tangent", _elementwise("tanh", np.tanh, 2)),
+    Check("tanh_grad", 1, "tanh_grad(x) is the derivative of tanh at x", _elementwise("tanh_grad", ref.tanh_grad, 2)),
+    Check("relu", 1, "relu is max(0, x) elementwise", _elementwise("relu", ref.relu, 2)),
+    Check("relu_grad", 2, "relu_grad is 1 where x > 0 and 0 elsewhere (0 at x = 0)", _relu_grad),
+]
+
+# ---------------------------------------------------------------- q2 softmax and cross-entropy
+
+
+def _logits(ctx, scale=3.0):
+    n, c = int(ctx.rng.integers(3, 9)), int(ctx.rng.integers(3, 11))
+    return ctx.rng.normal(0, scale, size=(n, c)), ctx.rng.integers(0, c, size=n)
+
+
+def _softmax(ctx):
+    z, _ = _logits(ctx)
+    close(arr(ctx.call("softmax", z), z.shape, "softmax"), ref.softmax(z), "softmax")
+
+
+def _softmax_stable(ctx):
+    z, _ = _logits(ctx, 400.0)
+    z[0] += 1000
+    close(arr(ctx.call("softmax", z), z.shape, "softmax"), ref.softmax(z), "softmax of large logits", atol=1e-9)
+
+
+def _ce(ctx):
+    z, y = _logits(ctx)
+    close(num(ctx.call("cross_entropy", z, y), "cross_entropy"), ref.cross_entropy(z, y), "cross_entropy")
+
+
+def _ce_stable(ctx):
+    z, y = _logits(ctx, 300.0)
+    close(num(ctx.call("cross_entropy", z, y), "cross_entropy"), ref.cross_entropy(z, y), "cross_entropy of large logits")
+
+
+def _ce_grad(ctx):
+    z, y = _logits(ctx)
+    close(arr(ctx.call("cross_entropy_grad", z, y), z.shape, "cross_entropy_grad"), ref.cross_entropy_grad(z, y),
+          "cross_entropy_grad")
+
+
+Q2 = [
+    Check("softmax", 2, "softmax of each row", _softmax),
+    Check("softmax_stable", 2, "softmax does not overflow for logits in the thousands", _softmax_stable),
+    Check("cross_entropy", 2, "cross_entropy is the mean negative log-probability of the labels", _ce),
+    Check("cross_entropy_stable", 1, "cross_entropy is finite and exact for large logits", _ce_stable),
+    Check("cross_entropy_grad", 3, "cross_entropy_grad is the gradient of the mean loss", _ce_grad),
+]
+
+# ---------------------------------------------------------------- q3 Linear layer, two-layer network
+
+
+def _dims(ctx):
+    return tuple(int(ctx.rng.integers(2, 7)) for _ in range(3))
+
+
+def _linear_forward(ctx):
+    n, d, m = _dims(ctx)
+    x, w, b = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(d, m)), ctx.rng.normal(size=m)
+    close(arr(ctx.call("linear_forward", x, w, b), (n, m), "linear_forward"), x @ w + b, "linear_forward")
+
+
+def _linear_backward(ctx):
+    n, d, m = _dims(ctx)
+    x, w, dout = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(d, m)), ctx.rng.normal(size=(n, m))
+    got = seq(ctx.call("linear_backward", dout, x, w), 3, "linear_backward")
+    for name, g, want in zip(("dx", "dW", "db"), got, ref.linear_backward(dout, x, w)):
+        close(arr(g, want.shape, f"linear_backward {name}"), want, f"linear_backward {name}")
+
+
+def _numerical_gradient(ctx):
+    shape = _shape(ctx.rng)
+    c, x = ctx.rng.normal(size=shape), ctx.rng.normal(size=shape)
+    got = arr(ctx.call("numerical_gradient", c, x, adapter="numgrad"), shape, "numerical_gradient")
+    close(got, c * np.cos(x) + x, "numerical_gradient", rtol=1e-4, atol=1e-6)
+
+
+def _two_layer_case(ctx):
+    n, d, h = _dims(ctx)
+    c = int(ctx.rng.integers(3, 6))
+    x, y = ctx.rng.normal(size=(n, d)), ctx.rng.integers(0, c, size=n)
+    params = {"W1": ctx.rng.normal(0, 0.5, (d, h)), "b1": ctx.rng.normal(0, 0.5, h),
+              "W2": ctx.rng.normal(0, 0.5, (h, c)), "b2": ctx.rng.normal(0, 0.5, c)}
+    got = seq(ctx.call("two_layer_loss", x, y, params), 2, "two_layer_loss")
+    return got, ref.two_layer_loss(x, y, params)
+
+
+def _two_layer_value(ctx):
+    got, (loss, _) = _two_layer_case(ctx)
+    close(num(got[0], "two_layer_loss loss"), loss, "two_layer_loss loss")
+
+
+def _two_layer_grads(ctx):
+    got, (_, grads) = _two_layer_case(ctx)
+    if not isinstance(got[1], dict):
+        raise Fail("two_layer_loss: the second value must be a dict of gradients with keys W1, b1, W2, b2")
+    for key, want in grads.items():
+        if key not in got[1]:
+            raise Fail(f"two_layer_loss: no gradient for {key}")
+        close(arr(got[1][key], want.shape, f"gradient of {key}"), want, f"gradient of {key}")
+
+
+Q3 = [
+    Check("linear_forward", 2, "linear_forward computes x @ W + b", _linear_forward),
+    Check("linear_backward", 3, "linear_backward returns dx, dW, db", _linear_backward),
+    Check("numerical_gradient", 2, "numerical_gradient estimates a gradient by central differences", _numerical_gradient),
+    Check("two_layer_loss", 1, "two_layer_loss returns the softmax cross-entropy of the two-layer network", _two_layer_value),
+    Check("two_layer_grads", 2, "two_layer_loss returns the gradient of every parameter", _two_layer_grads),
+]
+
+# ---------------------------------------------------------------- q4 PyTorch training step, evaluation
+
+
+def _torch_case(ctx, n):
+    d, h, c = int(ctx.rng.integers(4, 9)), int(ctx.rng.integers(4, 9)), int(ctx.rng.integers(3, 6))
+    weights = [ctx.rng.normal(0, 0.5, (h, d)), ctx.rng.normal(0, 0.5, h), ctx.rng.normal(0, 0.5, (c, h)),
+               ctx.rng.normal(0, 0.5, c)]
+    weights = [w.astype(np.float32) for w in weights]
+    return weights, ctx.rng.normal(size=(n, d)).astype(np.float32), ctx.rng.integers(0, c, size=n)
+
+
+def _train_step_case(ctx):
+    weights, x, y = _torch_case(ctx, int(ctx.rng.integers(6, 20)))
+    lr = float(ctx.rng.uniform(0.05, 0.3))
+    got = seq(ctx.call("train_step", weights, x, y, lr, 0.9, 3, adapter="torch_step"), 2, "train_step")
+    return got, ref.torch_steps(weights, x, y, lr, 0.9, 3), weights
+
+
+def _train_step_loss(ctx):
+    got, (losses, _), _ = _train_step_case(ctx)
+    got_losses = seq(got[0], 3, "train_step")
+    close(num(got_losses[0], "train_step's returned loss"), losses[0], "train_step's returned loss", rtol=1e-4, atol=1e-6)
+
+
+def _train_step_update(ctx):
+    got, (losses, params), weights = _train_step_case(ctx)
+    got_params = seq(got[1], 4, "model parameters")
+    for i, (g, want) in enumerate(zip(got_params, params)):
+        close(arr(g, want.shape, "parameters after 3 steps"), want,
+              "parameters after 3 steps (forgot zero_grad or step?)", rtol=1e-4, atol=1e-5)
+    close(num(seq(got[0], 3, "train_step")[2], "third loss"), losses[2], "loss of the third step", rtol=1e-4, atol=1e-6)
+
+
+def _eval_case(ctx):
+    n = int(ctx.rng.integers(23, 40))
+    weights, x, y = _torch_case(ctx, n)
+    batch = int(ctx.rng.integers(5, 9))
+    if n % batch == 0:
+        n -= 1
+        x, y = x[:n], y[:n]
+    got = seq(ctx.call("evaluate", weights, x, y, batch, 0.5, adapter="torch_eval"), 2, "evaluate")
+    return got, ref.torch_evaluate([w.astype(float) for w in weights], x.astype(float), y)
+
+
+def _evaluate_loss(ctx):
+    got, (loss, _) = _eval_case(ctx)
+    close(num(got[0], "evaluate's loss"), loss, "evaluate's mean loss per sample (eval mode? uneven last batch?)",
+          rtol=1e-4, atol=1e-5)
+
+
+def _evaluate_acc(ctx):
+    got, (_, acc) = _eval_case(ctx)
+    close(num(got[1], "evaluate's accuracy"), acc, "evaluate's accuracy (a fraction between 0 and 1, in eval mode)",
+          rtol=0, atol=1e-6)
+
+
+Q4 = [
+    Check("train_step_loss", 2, "train_step returns the batch loss as a float", _train_step_loss),
+    Check("train_step_update", 4, "three train_steps update the parameters exactly like SGD", _train_step_update),
+    Check("evaluate_loss", 2, "evaluate returns the mean loss over every sample, in eval mode", _evaluate_loss),
+    Check("evaluate_accuracy", 2, "evaluate returns the accuracy over every sample", _evaluate_acc),
+]
+
+# ---------------------------------------------------------------- q5 dropout and L2
+
+
+def _dropout_train(ctx):
+    p = float(ctx.rng.choice([0.2, 0.3, 0.5, 0.6]))
+    x = ctx.rng.normal(size=(100, 100)) + 3.0
+    got = seq(ctx.call("dropout_forward", x, p, True, int(ctx.rng.integers(2**31)), adapter="dropout"), 2,
+              "dropout_forward")
+    out, mask = arr(got[0], x.shape, "dropout output"), arr(got[1], x.shape, "dropout mask")
+    kept = 1.0 / (1.0 - p)
+    if not np.all(np.isclose(mask, 0) | np.isclose(mask, kept)):
+        raise Fail("dropout mask: every entry must be 0 or 1 / (1 - p) (inverted dropout)")
+    close(out, x * mask, "dropout output (must equal x * mask)")
+    if abs(float(np.mean(mask == 0)) - p) > 0.03:
+        raise Fail(f"dropout drops {np.mean(mask == 0):.0%} of the units, not a fraction p")
+
+
+def _dropout_eval(ctx):
+    x = ctx.rng.normal(size=_shape(ctx.rng))
+    got = seq(ctx.call("dropout_forward", x, 0.5, False, int(ctx.rng.integers(2**31)), adapter="dropout"), 2,
+              "dropout_forward")
+    close(arr(got[0], x.shape, "dropout output in eval mode"), x, "dropout in eval mode must return x unchanged")
+
+
+def _dropout_backward(ctx):
+    shape = _shape(ctx.rng)
+    mask = (ctx.rng.random(shape) > 0.4) / 0.6
+    dout = ctx.rng.normal(size=shape)
+    close(arr(ctx.call("dropout_backward", dout, mask), shape, "dropout_backward"), dout * mask, "dropout_backward")
+
+
+def _l2_penalty(ctx):
+    weights = [ctx.rng.normal(size=_shape(ctx.rng)) for _ in range(int(ctx.rng.integers(1, 4)))]
+    lam = float(ctx.rng.uniform(1e-3, 0.5))
+    want = 0.5 * lam * sum(float(np.sum(w * w)) for w in weights)
+    close(num(ctx.call("l2_penalty", weights, lam), "l2_penalty"), want, "l2_penalty")
+
+
+def _l2_grad(ctx):
+    w, lam = ctx.rng.normal(size=_shape(ctx.rng)), float(ctx.rng.uniform(1e-3, 0.5))
+    close(arr(ctx.call("l2_grad", w, lam), w.shape, "l2_grad"), lam * w, "l2_grad")
+
+
+Q5 = [
+    Check("dropout_train", 3, "training-mode dropout zeroes a fraction p and scales the rest by 1 / (1 - p)", _dropout_train),
+    Check("dropout_eval", 1, "eval-mode dropout is the identity", _dropout_eval),
+    Check("dropout_backward", 2, "dropout_backward passes gradients through the mask", _dropout_backward),
+    Check("l2_penalty", 2, "l2_penalty is lam / 2 times the sum of squared weights", _l2_penalty),
+    Check("l2_grad", 2, "l2_grad is the gradient of the penalty", _l2_grad),
+]
+
+# ---------------------------------------------------------------- q6 a model on unseen digits
+
+TARGET = 0.90  # stated in the notebook
+
+
+def _accuracy(ctx):
+    if "q6_accuracy" not in ctx.memo:
+        images, labels = ctx.hidden_digits()
+        got = ctx.call("predict", images)
+        pred = arr(got, labels.shape, "predict")
+        if not np.all(pred == np.round(pred)):
+            raise Fail("predict must return whole-number class labels 0-9")
+        ctx.memo["q6_accuracy"] = float(np.mean(pred.astype(np.int64) == labels))
+    return ctx.memo["q6_accuracy"]
+
+
+def _threshold(level):
+    def run(ctx):
+        acc = _accuracy(ctx)
+        ctx.notes.append(f"accuracy on {len(ctx.hidden_digits()[1])} unseen digits: {acc:.1%}")
+        if acc < level:
+            raise Fail(f"accuracy on unseen digits is {acc:.1%}, below {level:.0%}")
+
+    return run
+
+
+Q6 = [
+    Check("accuracy_80", 4, "predict reaches 80% accuracy on digits the learner never saw", _threshold(0.80)),
+    Check("accuracy_90", 6, "predict reaches the stated 90% accuracy on digits the learner never saw", _threshold(TARGET)),
+]
+
+QUESTIONS: dict[str, list[Check]] = {"q1": Q1, "q2": Q2, "q3": Q3, "q4": Q4, "q5": Q5, "q6": Q6}
+POINTS: dict[str, float] = {q: float(sum(c.points for c in checks)) for q, checks in QUESTIONS.items()}

@@ -1,0 +1,85 @@
+"""Read a submission (``.ipynb``, or a jupytext ``.py`` percent script) into its code cells."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAGIC = re.compile(r"^(\s*)[%!]")
+
+
+class SubmissionError(ValueError):
+    """The file is not a notebook the grader can read; the message says why and what to do."""
+
+
+@dataclass
+class Submission:
+    """A submission's code cells (magics disabled) and the exercise its metadata names (or None)."""
+
+    path: Path
+    cells: list[str]
+    exercise: str | None
+    skipped_magics: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def strip_magics(source: str) -> tuple[str, int]:
+    """IPython magics and shell escapes (``%x``, ``!x``) become ``pass``; a ``%%cell`` magic line is dropped."""
+    lines, n = source.splitlines(), 0
+    if lines and lines[0].lstrip().startswith("%%"):
+        lines, n = lines[1:], 1
+    out = []
+    for line in lines:
+        m = MAGIC.match(line)
+        if m:
+            out.append(f"{m.group(1)}pass  # magic skipped while grading")
+            n += 1
+        else:
+            out.append(line)
+    return "\n".join(out), n
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(str(s) for s in src)
+    if not isinstance(src, str):
+        raise SubmissionError("a cell's source is neither text nor a list of lines")
+    return src
+
+
+def read_submission(path) -> Submission:
+    """Parse ``path``; raise ``SubmissionError`` for anything that is not a readable notebook."""
+    path = Path(path)
+    if not path.is_file():
+        raise SubmissionError(f"{path}: no such file")
+    if path.suffix == ".py":
+        try:
+            import jupytext
+        except ImportError:  # pragma: no cover - jupytext is a dev dependency
+            raise SubmissionError(f"{path}: reading .py notebooks needs jupytext (pip install jupytext)") from None
+        try:
+            nb = jupytext.read(path, fmt="py:percent")
+        except Exception as err:  # noqa: BLE001
+            raise SubmissionError(f"{path}: jupytext cannot read it ({err})") from None
+        raw = {"cells": [{"cell_type": c.cell_type, "source": c.source} for c in nb.cells], "metadata": dict(nb.metadata)}
+    else:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise SubmissionError(f"{path}: not a notebook (invalid JSON: {err}). Submit the .ipynb file saved by Jupyter.") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+            raise SubmissionError(f"{path}: not a notebook (no 'cells' list). Submit the .ipynb file saved by Jupyter.")
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
+    exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None
+    cells, skipped = [], 0
+    for cell in raw["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src, n = strip_magics(_source(cell))
+        cells.append(src)
+        skipped += n
+    return Submission(path, cells, exercise, skipped)

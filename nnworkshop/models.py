@@ -1,0 +1,172 @@
+"""The course's networks as ``torch.nn`` modules, and weight exchange with the NumPy nets.
+
+- ``MLP(sizes, activation, dropout)``: a multi-layer perceptron for flattened digits.
+- ``WorkshopMLP`` / ``WorkshopDropoutMLP``: the original workshop's two models, unchanged.
+- ``copy_weights_from_scratch`` / ``copy_weights_to_scratch``: move the weights of a
+  ``nnworkshop.scratch.Sequential`` into a torch model and back (same (out, in) layout).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from .validate import check_choice, check_dropout
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+# scratch layer class name -> activation name (for MLP.from_scratch)
+_SCRATCH_ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyReLU": "leaky_relu"}
+
+
+class MLP(nn.Module):
+    """Fully connected network: Flatten -> [Linear -> activation (-> Dropout)] ... -> Linear.
+
+    ``sizes``: layer widths from input to output, e.g. (784, 128, 64, 10).
+    ``activation``: one of relu, tanh, sigmoid, gelu, leaky_relu (after every hidden layer).
+    ``dropout``: probability of zeroing a hidden unit in training (0 = no Dropout layers).
+    Accepts (N, 784) or (N, 1, 28, 28) input and returns (N, 10) logits.
+    """
+
+    def __init__(self, sizes=(784, 128, 64, 10), activation: str = "relu", dropout: float = 0.0):
+        super().__init__()
+        sizes = tuple(int(s) for s in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(
+                f"sizes must list at least an input and an output width, all >= 1, got {sizes}. "
+                "Example: (784, 128, 64, 10)."
+            )
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.dropout = check_dropout(dropout)
+        self.sizes = sizes
+        layers: list[nn.Module] = [nn.Flatten()]
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if i < len(sizes) - 2:  # hidden layer
+                layers.append(ACTIVATIONS[self.activation]())
+                if self.dropout > 0:
+                    layers.append(nn.Dropout(self.dropout))
+        self.layers = nn.Sequential(*layers)
+
+    @property
+    def in_features(self) -> int:
+        """Number of input features the first layer expects (784 for MNIST)."""
+        return self.sizes[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (N, sizes[-1]) for a batch of N inputs."""
+        if x.dim() < 2 or math.prod(x.shape[1:]) != self.sizes[0]:
+            raise ValueError(input_mismatch(tuple(x.shape), self.sizes[0]))
+        return self.layers(x)
+
+    @classmethod
+    def from_scratch(cls, scratch_net, activation: str | None = None, dropout: float | None = None) -> "MLP":
+        """A torch ``MLP`` with the layer sizes and weights of a ``nnworkshop.scratch.Sequential``.
+
+        ``activation`` / ``dropout`` default to what the scratch net uses (its first
+        activation layer and Dropout p), or relu / 0 when it has none.
+        """
+        linears = _scratch_linears(scratch_net)
+        if not linears:
+            raise ValueError("the scratch net has no Linear layers to copy; build it with scratch.Linear(...).")
+        sizes = (linears[0].weight.data.shape[1],) + tuple(lin.weight.data.shape[0] for lin in linears)
+        others = [type(layer).__name__ for layer in scratch_net.layers]
+        if activation is None:
+            activation = next((_SCRATCH_ACTIVATIONS[n] for n in others if n in _SCRATCH_ACTIVATIONS), "relu")
+        if dropout is None:
+            dropout = next((layer.p for layer in scratch_net.layers if type(layer).__name__ == "Dropout"), 0.0)
+        model = cls(sizes, activation=activation, dropout=dropout)
+        copy_weights_from_scratch(model, scratch_net)
+        return model
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}, activation={self.activation!r}, dropout={self.dropout}"
+
+
+class WorkshopMLP(MLP):
+    """The original workshop's model: Flatten -> Linear(784,128) ReLU -> Linear(128,64) ReLU -> Linear(64,10)."""
+
+    def __init__(self):
+        super().__init__((784, 128, 64, 10), activation="relu", dropout=0.0)
+
+
+class WorkshopDropoutMLP(MLP):
+    """The original workshop's regularised model: ``WorkshopMLP`` with Dropout after each hidden ReLU."""
+
+    def __init__(self, dropout_rate: float = 0.2):
+        super().__init__((784, 128, 64, 10), activation="relu", dropout=dropout_rate)
+
+
+def input_mismatch(shape: tuple, expected: int) -> str:
+    """The error message for an input whose samples do not have ``expected`` features."""
+    got = int(np.prod(shape[1:])) if len(shape) >= 2 else (shape[0] if shape else 0)
+    image = " or (N, 1, 28, 28)" if expected == 784 else ""
+    return (
+        f"input has {got} features but the first layer expects {expected} "
+        f"(input shape {shape}, expected (N, {expected}){image}). "
+        "Pass a batch of whole images; a single image needs a batch axis: x.unsqueeze(0)."
+    )
+
+
+def _scratch_linears(scratch_net) -> list:
+    """The scratch net's layers that carry a weight (its Linear layers), in order."""
+    layers = getattr(scratch_net, "layers", None)
+    if layers is None:
+        raise TypeError(
+            f"expected a nnworkshop.scratch.Sequential (something with .layers), got {type(scratch_net).__name__}."
+        )
+    return [layer for layer in layers if hasattr(getattr(layer, "weight", None), "data")]
+
+
+def _paired_linears(torch_model: nn.Module, scratch_net) -> list:
+    """(torch Linear, scratch Linear) pairs in order; shapes and counts checked."""
+    ours = [m for m in torch_model.modules() if isinstance(m, nn.Linear)]
+    theirs = _scratch_linears(scratch_net)
+    if len(ours) != len(theirs):
+        raise ValueError(
+            f"the torch model has {len(ours)} Linear layers but the scratch net has {len(theirs)}; "
+            "build both with the same layer sizes (e.g. MLP.from_scratch(scratch_net))."
+        )
+    for i, (t, s) in enumerate(zip(ours, theirs)):
+        if tuple(t.weight.shape) != tuple(s.weight.data.shape):
+            raise ValueError(
+                f"Linear layer {i}: torch weight has shape {tuple(t.weight.shape)} but the scratch weight has "
+                f"{tuple(s.weight.data.shape)}; both store (out_features, in_features), so the layer sizes differ."
+            )
+        if (t.bias is None) != (getattr(s, "bias", None) is None):
+            raise ValueError(f"Linear layer {i}: one side has a bias and the other has none.")
+    return list(zip(ours, theirs))
+
+
+def copy_weights_from_scratch(torch_model: nn.Module, scratch_net) -> nn.Module:
+    """Copy a scratch net's Linear weights and biases into ``torch_model``'s Linear layers, in order.
+
+    The torch parameters keep their dtype and device. Returns ``torch_model``.
+    """
+    with torch.no_grad():
+        for t, s in _paired_linears(torch_model, scratch_net):
+            t.weight.copy_(torch.from_numpy(np.asarray(s.weight.data)))
+            if t.bias is not None:
+                t.bias.copy_(torch.from_numpy(np.asarray(s.bias.data)))
+    return torch_model
+
+
+def copy_weights_to_scratch(torch_model: nn.Module, scratch_net):
+    """Copy ``torch_model``'s Linear weights and biases into a scratch net, in place and in order.
+
+    The scratch arrays keep their dtype (values are cast). Returns ``scratch_net``.
+    """
+    for t, s in _paired_linears(torch_model, scratch_net):
+        s.weight.data[...] = t.weight.detach().cpu().numpy()
+        if t.bias is not None:
+            s.bias.data[...] = t.bias.detach().cpu().numpy()
+    return scratch_net

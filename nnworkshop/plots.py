@@ -1,0 +1,246 @@
+"""Pictures of training: learning curves, digit grids, predictions, a confusion matrix.
+
+Each function returns a ``matplotlib.figure.Figure`` built without pyplot, so it
+works headless (no display needed, nothing left open) and in Jupyter shows once
+when it is the cell's last expression (or via ``display(fig)``); ``fig.savefig``
+writes it to a file. torch is imported only when a torch model or dataset is passed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from matplotlib.figure import Figure
+
+TRAIN_STYLE, TEST_STYLE = "-", "--"
+RIGHT, WRONG, OTHER = "tab:green", "tab:red", "lightgray"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _is_torch(obj) -> bool:
+    """True for torch tensors, modules and datasets (never imports torch itself)."""
+    if "torch" not in sys.modules:
+        return False
+    import torch
+
+    return isinstance(obj, (torch.Tensor, torch.nn.Module, torch.utils.data.Dataset))
+
+
+def _is_module(obj) -> bool:
+    if not _is_torch(obj):
+        return False
+    import torch
+
+    return isinstance(obj, torch.nn.Module)
+
+
+def _numpy(a) -> np.ndarray:
+    """A NumPy array from an array, a list or a (CPU or GPU) tensor."""
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _raw_arrays(data) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) as given (uint8 pixels allowed) from (X, y) pairs or datasets; for showing digits."""
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return _numpy(data[0]), _numpy(data[1])
+    if hasattr(data, "data") and hasattr(data, "targets"):  # torchvision: the stored images themselves
+        return _numpy(data.data), _numpy(data.targets)
+    return _arrays(data)
+
+
+def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
+    """(X float32, y int64) NumPy arrays, as the model sees them, from (X, y) pairs or a torch dataset."""
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = _numpy(data[0]), _numpy(data[1])
+        if not np.issubdtype(X.dtype, np.floating):
+            raise TypeError(f"inputs X have dtype {X.dtype}; scale pixels to floats first, e.g. X / 255.")
+        return X.astype(np.float32, copy=False), y.astype(np.int64, copy=False)
+    if not _is_torch(data):
+        raise TypeError(f"data must be (X, y) arrays or tensors, or a torch dataset; got {type(data).__name__}.")
+    from .training import to_tensors  # torch data: torch is already imported
+
+    X, y = to_tensors(data, device="cpu")
+    return X.numpy(), y.numpy()
+
+
+def _images(X: np.ndarray) -> np.ndarray:
+    """(N, H, W) images from (N, 784), (N, 1, 28, 28) or (N, 28, 28) arrays (square images)."""
+    flat = X.reshape(len(X), -1)
+    side = int(round(np.sqrt(flat.shape[1])))
+    if side * side != flat.shape[1]:
+        raise ValueError(f"cannot show samples of {flat.shape[1]} values as square images; expected e.g. 784 = 28x28.")
+    return flat.reshape(len(X), side, side)
+
+
+def _probabilities(model, X: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, classes) from a torch module or a scratch Sequential, in eval mode."""
+    if _is_module(model):
+        from .training import predict_proba
+
+        return predict_proba(model, X).numpy()
+    if hasattr(model, "layers") and hasattr(model, "forward"):
+        from .scratch import predict_proba
+
+        return np.asarray(predict_proba(model, X.reshape(len(X), -1)))
+    raise TypeError(
+        f"model must be a torch nn.Module or a nnworkshop.scratch.Sequential, got {type(model).__name__}."
+    )
+
+
+def _check_n(n, available: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1, got {n!r}.")
+    if n > available:
+        raise ValueError(f"n={n} but the data holds only {available} samples; use n <= {available}.")
+    return int(n)
+
+
+# ----------------------------------------------------------------------------- curves
+
+
+def curves(history_or_histories, labels=None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch; several runs overlaid, train solid / test dashed.
+
+    Accepts one ``History``, a list of them, or a dict ``{label: history}``. ``labels`` default to
+    each history's ``label`` (or "run 1", "run 2", ...).
+    """
+    runs = history_or_histories
+    if isinstance(runs, dict):
+        labels, runs = list(runs) if labels is None else labels, list(runs.values())
+    elif not isinstance(runs, (list, tuple)):
+        runs = [runs]
+    if labels is None:
+        labels = [getattr(h, "label", "") or f"run {i + 1}" for i, h in enumerate(runs)]
+    labels = list(labels)
+    if len(labels) != len(runs):
+        raise ValueError(f"got {len(labels)} labels for {len(runs)} histories; give one label per history.")
+
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for i, (h, label) in enumerate(zip(runs, labels)):
+        color = f"C{i % 10}"
+        for ax, train, test in ((ax_loss, h.train_loss, h.test_loss), (ax_acc, h.train_acc, h.test_acc)):
+            if train:
+                ax.plot(range(1, len(train) + 1), train, TRAIN_STYLE, color=color, marker=".", label=f"{label} train")
+            if test:
+                ax.plot(range(1, len(test) + 1), test, TEST_STYLE, color=color, marker=".", label=f"{label} test")
+    ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
+    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        if ax.lines:
+            ax.legend(fontsize="small")
+    return fig
+
+
+# ----------------------------------------------------------------------------- digits
+
+
+def samples(dataset_or_arrays, n: int = 9, predictions=None) -> Figure:
+    """A grid of the first ``n`` digits titled with their labels.
+
+    ``dataset_or_arrays``: ``(X, y)`` arrays or tensors, or a torch / torchvision dataset.
+    ``predictions``: optional predicted classes (length >= n); titles then read "label -> predicted",
+    green when right and red when wrong.
+    """
+    X, y = _raw_arrays(dataset_or_arrays)
+    n = _check_n(n, len(X))
+    images = _images(X[:n])
+    if predictions is not None:
+        predictions = np.asarray(predictions).reshape(-1)
+        if len(predictions) < n:
+            raise ValueError(f"got {len(predictions)} predictions for n={n} digits; give at least n.")
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(1.6 * cols, 1.8 * rows), layout="constrained")
+    for i in range(n):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if predictions is None:
+            ax.set_title(f"label {int(y[i])}", fontsize="small")
+        else:
+            ok = int(predictions[i]) == int(y[i])
+            ax.set_title(f"{int(y[i])} -> {int(predictions[i])}", fontsize="small", color=RIGHT if ok else WRONG)
+    return fig
+
+
+def predictions(model, data, n: int = 8) -> Figure:
+    """The first ``n`` digits (top row) and the model's predicted probabilities (bars below).
+
+    The predicted class's bar is green when it matches the label and red when not.
+    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``.
+    """
+    X, y = _arrays(data)
+    n = _check_n(n, len(X))
+    probs = _probabilities(model, X[:n])
+    images = _images(X[:n])
+    classes = probs.shape[1]
+    fig = Figure(figsize=(1.7 * n, 3.6), layout="constrained")
+    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 1]})
+    for i in range(n):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(images[i], cmap="gray_r")
+        top.set_xticks([])
+        top.set_yticks([])
+        guess = int(probs[i].argmax())
+        top.set_title(f"label {int(y[i])}", fontsize="small")
+        colors = [OTHER] * classes
+        colors[guess] = RIGHT if guess == int(y[i]) else WRONG
+        bottom.bar(range(classes), probs[i], color=colors)
+        bottom.set_ylim(0, 1)
+        bottom.set_xticks(range(classes))
+        bottom.tick_params(labelsize="x-small")
+        bottom.set_title(f"predicted {guess}", fontsize="small", color=colors[guess])
+        if i:
+            bottom.set_yticklabels([])
+    return fig
+
+
+# ----------------------------------------------------------------------------- confusion
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
+    """``(n_classes, n_classes)`` int64 counts: row = true class, column = predicted class."""
+    from .validate import check_labels
+
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; they must match.")
+    check_labels(y_true, n_classes)
+    check_labels(y_pred, n_classes)
+    flat = np.bincount(n_classes * y_true.astype(np.int64) + y_pred.astype(np.int64), minlength=n_classes**2)
+    return flat.reshape(n_classes, n_classes)
+
+
+def confusion(model, data) -> Figure:
+    """Heat map of the confusion matrix of ``model`` on ``data``, with the count in each cell.
+
+    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``.
+    """
+    X, y = _arrays(data)
+    probs = _probabilities(model, X)
+    classes = probs.shape[1]
+    cm = confusion_matrix(y, probs.argmax(axis=1), classes)
+    accuracy = 100.0 * np.trace(cm) / max(cm.sum(), 1)
+    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(cm, cmap="Blues")
+    threshold = cm.max() / 2
+    for t in range(classes):
+        for p in range(classes):
+            ax.text(p, t, str(cm[t, p]), ha="center", va="center", fontsize="small",
+                    color="white" if cm[t, p] > threshold else "black")
+    ax.set(xticks=range(classes), yticks=range(classes), xlabel="predicted", ylabel="true",
+           title=f"confusion matrix ({len(y)} digits, accuracy {accuracy:.1f}%)")
+    return fig
+
+
+__all__ = ["curves", "samples", "predictions", "confusion", "confusion_matrix"]

@@ -1,0 +1,30 @@
+"""A neural network written by hand in NumPy, named like ``torch.nn`` (and never importing torch).
+
+    from nnworkshop.scratch import mlp, fit, predict
+    net = mlp((784, 128, 64, 10))               # Linear, ReLU, Linear, ReLU, Linear
+    history = fit(net, X, y, epochs=5, lr=0.1, momentum=0.9)
+
+Read it in this order: ``activations`` (functions and derivatives), ``parameter``,
+``layers`` (forward/backward pairs), ``loss``, ``optim``, ``init``, ``build``,
+``train``, ``gradcheck``, ``xor``.
+"""
+
+from . import activations
+from .activations import log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad
+from .build import mlp
+from .gradcheck import check_layer, gradient_check, numerical_gradient, rel_error
+from .init import as_rng, he_normal, init_weight, xavier_uniform
+from .layers import Dropout, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from .loss import SoftmaxCrossEntropy
+from .optim import SGD, Adam, Optimizer
+from .parameter import Parameter
+from .train import evaluate, fit, predict, predict_proba
+from .xor import xor_data, xor_net
+
+__all__ = [
+    "activations", "log_softmax", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "softmax", "tanh",
+    "tanh_grad", "mlp", "check_layer", "gradient_check", "numerical_gradient", "rel_error", "as_rng",
+    "he_normal", "init_weight", "xavier_uniform", "Dropout", "LeakyReLU", "Linear", "Module", "ReLU",
+    "Sequential", "Sigmoid", "Tanh", "SoftmaxCrossEntropy", "SGD", "Adam", "Optimizer", "Parameter",
+    "evaluate", "fit", "predict", "predict_proba", "xor_data", "xor_net",
+]

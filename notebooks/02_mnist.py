@@ -1,0 +1,162 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · MNIST: the handwritten digits
+#
+# XOR had four samples. Real problems have thousands. MNIST is the classic first real dataset: 28×28
+# grey-scale images of handwritten digits 0–9, each labelled with the digit it shows.
+#
+# **You will learn**
+#
+# - how `torchvision` loads MNIST as a `Dataset` of `(image, label)` pairs;
+# - what the normalisation `Normalize((0.1307,), (0.3081,))` does and where the two numbers come from;
+# - what the digits look like, and whether the ten classes are balanced;
+# - how the course turns the whole set into one tensor (or NumPy array) for fast training.
+#
+# Time: under a minute on a laptop CPU.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision import datasets
+
+from nnworkshop import data, plots
+
+# %% [markdown]
+# ## Loading with torchvision
+#
+# `nnworkshop.data.mnist(train)` is `torchvision.datasets.MNIST` with the course's data folder
+# (see notebook 00) and the original workshop's transform: `ToTensor()` then `Normalize`.
+
+# %%
+train_set = data.mnist(train=True)
+test_set = data.mnist(train=False)
+print(train_set)
+print(test_set.transform)
+
+# %%
+image, label = train_set[0]
+print(f"image: {type(image).__name__} of shape {tuple(image.shape)} and dtype {image.dtype}; label: {label}")
+assert tuple(image.shape) == (1, 28, 28) and image.dtype == torch.float32
+
+# %% [markdown]
+# ## Normalisation, explained
+#
+# The files store each pixel as a byte, 0 (black background) to 255 (white ink). `ToTensor()` divides by 255,
+# giving values in $[0, 1]$. Then `Normalize(mean, std)` computes $(x - \text{mean}) / \text{std}$ for every
+# pixel. The numbers 0.1307 and 0.3081 are the mean and standard deviation of all pixels of the 60,000 MNIST
+# training images, so after normalisation the pixels have mean ≈ 0 and standard deviation ≈ 1.
+#
+# Why bother? Inputs centred on zero with unit spread keep the first layer's weighted sums in a sensible range
+# for the initialisations we use (notebook 01 showed how much the starting scale matters), and make one
+# learning rate work for all weights.
+#
+# Let's measure it on the raw bytes of the digits we have:
+
+# %%
+raw = datasets.MNIST(str(data.resolve_root()), train=True, download=False)  # no transform: raw bytes
+pixels = raw.data.float() / 255
+print(f"{len(raw):,} training images; pixel mean {pixels.mean():.4f}, std {pixels.std():.4f}")
+print(f"the course uses MEAN = {data.MEAN}, STD = {data.STD} (measured on the full 60,000)")
+
+X_train, y_train = data.mnist_tensors(train=True)
+print(f"after normalisation: mean {X_train.mean():.3f}, std {X_train.std():.3f}")
+assert abs(pixels.mean() - data.MEAN) < 0.01 and abs(pixels.std() - data.STD) < 0.01
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+axes[0].hist(pixels[:1000].ravel().numpy(), bins=50)
+axes[0].set_title("pixels after ToTensor(): [0, 1]")
+axes[1].hist(X_train[:1000].ravel().numpy(), bins=50, color="C1")
+axes[1].set_title("after Normalize: mean 0, std 1")
+for ax in axes:
+    ax.set_yscale("log")
+    ax.set_xlabel("pixel value")
+plt.show()
+
+# %% [markdown]
+# Most pixels are background (the tall bar on the left); the ink is the long tail to the right.
+#
+# ## What the digits look like
+
+# %%
+plots.samples(train_set, n=16)
+
+# %% [markdown]
+# ## Are the classes balanced?
+#
+# If one digit made up half the data, a network could score 50 % by always guessing it. Counting the labels:
+
+# %%
+y_test = test_set.targets
+train_counts = torch.bincount(y_train, minlength=10)
+test_counts = torch.bincount(y_test, minlength=10)
+for digit in range(10):
+    print(f"digit {digit}: {train_counts[digit]:>5} train ({train_counts[digit] / len(y_train):5.1%}), "
+          f"{test_counts[digit]:>5} test ({test_counts[digit] / len(y_test):5.1%})")
+assert train_counts.sum() == len(y_train) and (train_counts > 0).all()
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3))
+width = 0.4
+ax.bar(np.arange(10) - width / 2, train_counts / len(y_train) * 100, width, label="train")
+ax.bar(np.arange(10) + width / 2, test_counts / len(y_test) * 100, width, label="test")
+ax.axhline(10, color="gray", ls=":", label="perfectly balanced (10 %)")
+ax.set_xticks(range(10))
+ax.set_xlabel("digit")
+ax.set_ylabel("share of the set (%)")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Roughly 9–11 % each: close to balanced, so accuracy is a fair summary, and always guessing the most common
+# digit would score only about 11 %.
+#
+# ## The whole set as one tensor
+#
+# A `DataLoader` fetches images one by one and applies the transform each time: fine for big datasets on
+# disk, slow for 60,000 tiny images that fit in memory many times over. The course's training loops instead
+# hold the whole normalised set as one tensor and slice mini-batches out of it. `mnist_tensors` gives the
+# images flattened to 784 numbers per digit (the input of a fully connected network); `mnist_arrays` gives
+# the same as NumPy arrays, for the network written by hand.
+
+# %%
+X_test, y_test = data.mnist_tensors(train=False)
+X_np, y_np = data.mnist_arrays(train=False, limit=1000)
+print("tensors:", tuple(X_test.shape), X_test.dtype, tuple(y_test.shape), y_test.dtype)
+print("arrays: ", X_np.shape, X_np.dtype, y_np.shape, y_np.dtype)
+assert X_np.shape == (1000, 784) and X_np.dtype == np.float32
+
+# %% [markdown]
+# Same pixels, same normalisation, whichever way you load them:
+
+# %%
+image, label = test_set[3]
+assert torch.allclose(image.reshape(-1), X_test[3], atol=1e-6) and label == y_test[3]
+print(f"test digit 3 (a {label}) is identical in the Dataset and in the tensor")
+
+# %% [markdown]
+# ## What to try next
+#
+# - Plot the *average* image of each digit: `X_train[y_train == d].mean(0).reshape(28, 28)`. Which digits
+#   look alike on average?
+# - Change `data.MEAN` / `data.STD` in your head: what would the first layer see without normalisation?
+#   (Notebook 04's dashboard lets you find out in training.)
+#
+# Next: **03_pytorch_mlp**, a network that learns to read these digits.

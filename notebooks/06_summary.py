@@ -1,0 +1,88 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Summary, and where to go from here
+#
+# **You will find here** what the course covered, what the original workshop got wrong and how each notebook
+# fixes it, and the exercises that check you can write the pieces yourself.
+#
+# ## What you did
+#
+# | notebook | what you learned |
+# |---|---|
+# | 00 setup | versions, the device (cuda > mps > cpu) and why, where MNIST comes from, seeds |
+# | 01 NumPy from scratch | sigmoid, softmax, cross-entropy, forward, backward, the update loop; XOR to 100 %; gradient checking; the same maths as layers |
+# | 02 MNIST | torchvision datasets, normalisation, what the digits look like, class balance |
+# | 03 PyTorch MLP | `nn.Module`, the train / test functions, curves, predictions with probabilities, the confusion matrix |
+# | 04 experiments | layers and width, activations, learning rate and optimizer, batch size, dropout and L2; the dashboard |
+# | 05 NumPy vs PyTorch | a fair comparison: same digits, weights, optimizer and batches; gradients equal at step 0; measured speed |
+#
+# **Key ideas**
+#
+# - A network is a chain of simple functions; backpropagation is the chain rule applied to that chain, layer by
+#   layer, in reverse. NumPy and PyTorch compute *the same numbers* (notebook 05 shows the gradients agree).
+# - Where training starts matters: tiny initial weights put XOR on a saddle point it never leaves.
+# - Check gradients against finite differences: a wrong backward pass often still trains, just worse.
+# - A framework gives you automatic differentiation, GPUs and ready-made layers. It does not guarantee speed:
+#   for a small network on a CPU, the hand-written NumPy version can be as fast or faster, so measure
+#   (notebook 05 printed what *your* machine did).
+# - Compare like with like: one change at a time, same data, same seed, same budget.
+#
+# ## What the original workshop got wrong, and what this course does instead
+#
+# | the original | what actually happens | here |
+# |---|---|---|
+# | XOR with weights `randn * 0.01` | the loss stays at ln 2 (chance) for every seed: a saddle point | Xavier initialisation learns it; both shown in 01 |
+# | `sigmoid_derivative(x)` returns `x * (1 - x)` | right only when given the sigmoid's *output*; the name invites passing the input | `sigmoid_grad_from_output(a)` in 01 |
+# | test set loaded without `download=True` | fails on a fresh machine | both sets fetched the same way (`nnworkshop.data`), offline folder supported (00) |
+# | train loss averaged over batches | the short last batch counts too much | per-sample averages (03) |
+# | the dropout + Adam model is defined | but never trained | trained and compared with the baseline (04) |
+# | the subset cell stops at "5,000 samples" | it counts *batches*, not samples, so it never stops early: it takes the whole training and test sets | exactly the first 5,000 / 1,000 digits (05) |
+# | the NumPy MNIST net | computes in float64 by accident, torch in float32 | both in float32 (05) |
+# | the comparison | different initial weights, plain SGD vs momentum 0.9, different shuffles, a dropped last batch | same weights, optimizer, batch order (05); the original's setup kept as a second row, to see what it changes |
+# | "Speedup" assumed PyTorch faster | on a 2-core CPU NumPy was faster (0.69x in the original's own number) | the conclusion is computed from what your machine measured (05) |
+# | prediction comparison bars the class *index* | a bar chart of two digit labels means nothing | probability bars for both networks (05) |
+# | `sklearn` imported | never used | not needed |
+
+# %% [markdown]
+# ## Exercises
+#
+# The `exercises/` folder has notebooks where *you* write the pieces: activations and their derivatives,
+# softmax and cross-entropy, a linear layer's forward and backward with a gradient check, a training step,
+# dropout and L2, and finally a digit classifier of your own. Each has public checks you can run as often as
+# you like (`from nnworkshop.grading import check; check("q1")`); your instructor's grader runs hidden checks
+# on inputs you have not seen.
+
+# %%
+from pathlib import Path
+
+from nnworkshop.grading import QUESTIONS
+
+exercises = sorted(Path("../exercises").glob("*.ipynb"))
+print("exercise notebooks:", ", ".join(p.name for p in exercises) or "(run `make exercises` to build them)")
+for question, checks in QUESTIONS.items():
+    print(f"{question}: {checks[0].title} ... ({len(checks)} public check{'s' if len(checks) > 1 else ''})")
+
+# %% [markdown]
+# ## What to try next
+#
+# - Do the exercises in order; `check("q1")` after each function.
+# - Add a third hidden layer to the NumPy network of notebook 01 using `nnworkshop.scratch` layers, train it
+#   on MNIST with `scratch.fit`, and compare with notebook 05's numbers.
+# - Replace the MLP with a small convolutional network (`nn.Conv2d`) in notebook 03's training loop: the
+#   same `train_one_epoch` / `test` functions work unchanged. How far above 98 % can you get?
+# - On a machine with a GPU, rerun notebook 05: how does the speed-up change with the batch size?

@@ -1,0 +1,78 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise q2: stable softmax, cross-entropy and its gradient
+#
+# A classifier outputs one score (**logit**) per class. Softmax turns a row of logits $z$ into
+# probabilities, and cross-entropy measures how much probability the true class $y$ got:
+#
+# $$\mathrm{softmax}(z)_j = \frac{e^{z_j}}{\sum_k e^{z_k}}, \qquad
+#   L = \frac{1}{N}\sum_{i=1}^{N} -\log \mathrm{softmax}(z_i)_{y_i}, \qquad
+#   \frac{\partial L}{\partial z_i} = \frac{\mathrm{softmax}(z_i) - \mathrm{onehot}(y_i)}{N}.$$
+#
+# `z` has shape `(N, C)`, `y` holds `N` integer labels. Logits can be in the thousands: subtract each
+# row's maximum first (softmax does not change), and compute $\log\mathrm{softmax}$ as
+# $z - \max - \log\sum e^{z - \max}$ so that nothing overflows and no $\log 0$ appears.
+#
+# `check("q2")` runs the public checks; **they are not your grade** (hidden checks use other inputs).
+
+# %%
+import numpy as np
+
+from nnworkshop.grading import check
+
+
+# %%
+def softmax(z):
+    """Row-wise softmax of logits z, shape (N, C)."""
+    z = np.asarray(z, dtype=float)
+    ### BEGIN SOLUTION
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+    ### END SOLUTION
+
+
+def cross_entropy(z, y):
+    """Mean cross-entropy (a float) of logits z (N, C) for integer labels y (N,)."""
+    z, y = np.asarray(z, dtype=float), np.asarray(y)
+    ### BEGIN SOLUTION
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_probs[np.arange(len(y)), y].mean())
+    ### END SOLUTION
+
+
+def cross_entropy_grad(z, y):
+    """Gradient of cross_entropy(z, y) with respect to z, shape (N, C)."""
+    z, y = np.asarray(z, dtype=float), np.asarray(y)
+    ### BEGIN SOLUTION
+    grad = softmax(z)
+    grad[np.arange(len(y)), y] -= 1.0
+    return grad / len(y)
+    ### END SOLUTION
+
+
+# %%
+check("q2")
+
+# %% [markdown]
+# ## Why the shift matters
+# Without subtracting the maximum, `np.exp(1000)` is `inf` and `inf / inf` is `nan`.
+
+# %%
+z = np.array([[1000.0, 1001.0, 1002.0]])
+print("softmax:", softmax(z).round(4), " loss for class 2:", round(cross_entropy(z, np.array([2])), 4))

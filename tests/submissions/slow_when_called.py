@@ -1,0 +1,32 @@
+# %% [markdown]
+# Threat: a function that never returns when the grader calls it. Expected: 8/10 (only sigmoid_grad's
+# 2 points lost; the process is restarted for the other checks), status timeout.
+
+# %%
+import numpy as np
+
+
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def sigmoid_grad(x):
+    while True:
+        pass
+
+# %%
+def tanh(x):
+    return np.tanh(np.asarray(x, dtype=float))
+
+
+def tanh_grad(x):
+    return 1.0 - np.tanh(np.asarray(x, dtype=float)) ** 2
+
+
+def relu(x):
+    return np.maximum(np.asarray(x, dtype=float), 0.0)
+
+
+def relu_grad(x):
+    return (np.asarray(x) > 0).astype(float)

@@ -1,0 +1,127 @@
+"""NumPy vs PyTorch head to head: same start, same gradients, conclusions from measured numbers."""
+
+import numpy as np
+import pytest
+
+from nnworkshop import compare
+from nnworkshop.history import History
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    from nnworkshop.data import mnist_arrays, write_synthetic_mnist
+
+    root = write_synthetic_mnist(tmp_path_factory.mktemp("cmp"), n_train=320, n_test=100, seed=1)
+    X, y = mnist_arrays(True, root, download=False)
+    Xt, yt = mnist_arrays(False, root, download=False)
+    return X, y, Xt, yt
+
+
+@pytest.fixture(scope="module")
+def fair(digits):
+    return compare.head_to_head(*digits, epochs=2, batch_size=32, progress=False)
+
+
+@pytest.fixture(scope="module")
+def original(digits):
+    return compare.original_setup(*digits, epochs=2, batch_size=32, progress=False)
+
+
+def test_fair_race_starts_from_identical_weights_and_gradients(fair):
+    assert fair.initial_weight_max_diff == 0.0
+    assert fair.gradients_at_step0 is not None and fair.gradients_at_step0 < 1e-5
+
+
+def test_fair_race_trains_the_same_network_both_ways(fair):
+    # same weights, batches and update rule: the curves agree up to float32 rounding
+    np.testing.assert_allclose(fair.numpy_history.train_loss, fair.torch_history.train_loss, rtol=1e-3)
+    assert abs(fair.numpy_test_acc - fair.torch_test_acc) <= 2.0
+    np.testing.assert_allclose(fair.numpy_proba, fair.torch_proba, atol=1e-3)
+    assert fair.agreement >= 98.0
+    assert fair.numpy_proba.shape == (100, 10)
+    np.testing.assert_allclose(fair.numpy_proba.sum(axis=1), 1.0, atol=1e-5)
+    assert fair.numpy_history.config["dtype"] == "float32"
+    assert fair.numpy_history.config["momentum"] == 0.9 and fair.torch_history.config["momentum"] == 0.9
+
+
+def test_step0_gradients_notice_a_different_weight(digits):
+    import torch
+
+    from nnworkshop import scratch
+    from nnworkshop.models import MLP, copy_weights_from_scratch
+
+    X, y, _, _ = digits
+    net = scratch.mlp((784, 128, 64, 10), seed=3)
+    model = copy_weights_from_scratch(MLP((784, 128, 64, 10)), net)
+    assert compare.step0_gradients(net, model, X, y, 32, seed=0) < 1e-5
+    with torch.no_grad():
+        model.layers[-1].weight[0, 0] += 0.5
+    assert compare.step0_gradients(net, model, X, y, 32, seed=0) > 1e-3
+    assert all(p.grad is None for p in net.parameters()) and all(p.grad is None for p in model.parameters())
+
+
+def test_conclusion_quotes_the_measured_numbers(fair):
+    text = fair.conclusion()
+    for number in (f"{fair.numpy_seconds:.2f} s", f"{fair.torch_seconds:.2f} s", f"{fair.numpy_test_acc:.2f} %",
+                   f"{fair.torch_test_acc:.2f} %", f"{fair.gradients_at_step0:.1e}"):
+        assert number in text
+    assert fair.speedup == pytest.approx(fair.numpy_seconds / fair.torch_seconds)
+    assert "320 digits" in text and "2 epochs" in text
+
+
+def _fake(numpy_s, torch_s):
+    proba = np.eye(10)[:4]
+    return compare.Comparison("fake", History(), History(), numpy_s, torch_s, 90.0, 91.0, proba, proba,
+                              1e-7, 0.0, "cpu", dict(epochs=1, n_train=10, batch_size=2))
+
+
+@pytest.mark.parametrize("numpy_s, torch_s, verdict", [
+    (6.0, 2.0, "PyTorch was 3.0x faster"),
+    (1.0, 4.0, "PyTorch was 4.0x slower"),
+    (1.0, 1.02, "about the same time"),
+])
+def test_the_verdict_follows_the_times(numpy_s, torch_s, verdict):
+    assert verdict in _fake(numpy_s, torch_s).conclusion()
+
+
+def test_original_setup_keeps_its_differences_and_says_so(original):
+    assert original.gradients_at_step0 is None and original.initial_weight_max_diff > 0
+    assert original.numpy_history.config["dtype"] == "float64"
+    assert original.numpy_history.config["momentum"] == 0.0 and original.torch_history.config["momentum"] == 0.9
+    text = original.conclusion()
+    assert "momentum: NumPy 0.0 vs PyTorch 0.9" in text and "dtype: NumPy float64 vs PyTorch float32" in text
+    assert f"{original.numpy_seconds:.2f} s" in text
+
+
+def test_table_puts_both_setups_side_by_side(fair, original):
+    rows = compare.table(fair, original)
+    assert [r["setup"] for r in rows] == [fair.label, original.label]
+    assert rows[0]["torch speed-up"] == pytest.approx(fair.speedup)
+    text = str(rows)
+    assert fair.label in text and original.label in text and f"{fair.numpy_test_acc:.2f}" in text
+    assert str(fair.table()).count("\n") == 2  # header, rule, one row
+
+
+def test_adam_race_also_starts_equal(digits):
+    cmp = compare.head_to_head(*digits, epochs=1, batch_size=64, optimizer="adam", lr=1e-3, progress=False)
+    assert cmp.gradients_at_step0 < 1e-5
+    np.testing.assert_allclose(cmp.numpy_history.train_loss, cmp.torch_history.train_loss, rtol=1e-3)
+
+
+def test_bad_input_is_refused_with_the_fix(digits):
+    X, y, Xt, yt = digits
+    with pytest.raises(ValueError, match="X has 320 rows but y has 319 labels"):
+        compare.head_to_head(X, y[:-1], Xt, yt, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        compare.head_to_head(X, y, Xt, yt, epochs=1, optimizer="rmsprop", progress=False)
+
+
+@pytest.mark.real_mnist
+def test_on_real_digits_both_learn_and_agree(real_mnist_root):
+    from nnworkshop.data import mnist_arrays
+
+    X, y = mnist_arrays(True, real_mnist_root, limit=3000, download=False)
+    Xt, yt = mnist_arrays(False, real_mnist_root, limit=1000, download=False)
+    cmp = compare.head_to_head(X, y, Xt, yt, epochs=2, progress=False)
+    assert cmp.numpy_test_acc > 85.0 and cmp.torch_test_acc > 85.0
+    assert cmp.agreement >= 97.0

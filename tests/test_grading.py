@@ -1,0 +1,185 @@
+"""The grader on the course's own notebooks, the wire format, and the learner's check()."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnworkshop.grading import check, run_public
+from nnworkshop.grading import protocol
+from nnworkshop.grading.cli import main as grade_main
+from nnworkshop.grading.notebook import strip_magics
+
+pytest.importorskip("jupytext")
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def course_grades(tmp_path_factory):
+    """Grade every exercise and solution notebook once (2 workers, synthetic MNIST for q6)."""
+    from nnworkshop.data import write_synthetic_mnist
+
+    tmp = tmp_path_factory.mktemp("course_grades")
+    data = write_synthetic_mnist(tmp / "data", n_train=1200, n_test=400, seed=1)
+    out = tmp / "grades.csv"
+    rc = grade_main([*map(str, EXERCISES + SOLUTIONS), "--out", str(out), "--results-json", str(tmp / "json"),
+                     "--feedback", str(tmp / "feedback"), "--workers", "2", "--data", str(data), "--memory", "600"])
+    assert rc == 0
+    with open(out, newline="") as f:
+        return {Path(row["submission"]).parent.name + "/" + Path(row["submission"]).name: row for row in csv.DictReader(f)}, tmp
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_unmodified_exercise_scores_zero_with_status_ok(course_grades, path):
+    row = course_grades[0][f"exercises/{path.name}"]
+    assert (row["total"], row["max"], row["status"]) == ("0", "10", "ok")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solution_gets_full_marks(course_grades, path):
+    row = course_grades[0][f"solutions/{path.name}"]
+    assert (row["total"], row["max"], row["status"]) == ("10", "10", "ok"), row["detail"]
+    question = row["exercise"]
+    assert row[question] == "10" and all(row[q] == "" for q in ("q1", "q2", "q3", "q4", "q5", "q6") if q != question)
+
+
+def test_gradescope_json_and_feedback_name_failed_checks_without_their_code(course_grades):
+    _, tmp = course_grades
+    result = json.loads((tmp / "json" / "q3_backprop" / "results.json").read_text())  # the exercise (first)
+    assert result["score"] == 0 and sum(t["max_score"] for t in result["tests"]) == 10
+    assert {t["status"] for t in result["tests"]} == {"failed"}
+    text = (tmp / "feedback" / "q3_backprop.md").read_text()
+    assert "FAILED `linear_backward` (0/3)" in text and "NotImplementedError" in text
+    hidden = (ROOT / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text()
+    for marker in ("ctx.rng", "ref.", "def _", "np.allclose"):
+        assert marker in hidden and marker not in text
+
+
+@pytest.mark.real_mnist
+def test_q6_solution_reaches_the_target_on_real_unseen_digits(real_mnist_root, tmp_path):
+    from nnworkshop.grading.grader import Options, grade
+
+    (r,) = grade([ROOT / "solutions" / "q6_mnist_model.ipynb"], Options(data_root=str(real_mnist_root), seed=0))
+    assert (r.status, r.total) == ("ok", 10.0), (r.detail, [c.message for c in r.checks], r.cell_errors)
+    assert float(r.notes[0].split(": ")[1].rstrip("%")) >= 90.0
+
+
+# ---------------------------------------------------------------- wire format
+
+
+def test_protocol_round_trip_keeps_types_and_values():
+    obj = {"a": [1, 2.5, None, True, "s"], "arr": np.arange(6, dtype=np.float32).reshape(2, 3), "n": {"i": np.arange(3)}}
+    body = protocol.pack(obj)[8:]
+    back = protocol.unpack(body)
+    assert back["a"] == [1, 2.5, None, True, "s"]
+    assert back["arr"].dtype == np.float32 and back["arr"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert back["n"]["i"].tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "header, blob, message",
+    [
+        ({"obj": {"__nd__": 0, "dtype": "|O", "shape": [1]}, "sizes": [8]}, b"\0" * 8, "bad array description"),
+        ({"obj": {"__nd__": 0, "dtype": "<f8", "shape": [3]}, "sizes": [8]}, b"\0" * 8, "array size does not match its shape"),
+        ({"obj": {"__pickle__": "x"}, "sizes": []}, b"", "unknown object"),
+    ],
+)
+def test_protocol_refuses_what_it_cannot_decode_safely(header, blob, message):
+    head = json.dumps(header).encode()
+    with pytest.raises(protocol.ProtocolError, match=message):
+        protocol.unpack(len(head).to_bytes(4, "big") + head + blob)
+
+
+def test_magics_are_disabled_not_run():
+    src, n = strip_magics("%matplotlib inline\nx = 1\n  !pip install evil\nprint(x)")
+    assert n == 2 and src == "pass  # magic skipped while grading\nx = 1\n  pass  # magic skipped while grading\nprint(x)"
+
+
+# ---------------------------------------------------------------- the learner's check()
+
+
+def _namespace(path: Path) -> dict:
+    """Run a notebook's code cells (q1/q2/q3/q5: numpy only) and return its globals."""
+    import jupytext
+
+    ns: dict = {}
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type == "code":
+            try:
+                exec(cell.source, ns)
+            except NotImplementedError:
+                pass
+    return ns
+
+
+@pytest.mark.parametrize("name, question", [("q1_activations", "q1"), ("q2_softmax", "q2"), ("q3_backprop", "q3"),
+                                            ("q5_regularisation", "q5")])
+def test_public_checks_pass_for_solutions_and_fail_for_exercises(name, question, capsys):
+    solved = run_public(question, _namespace(ROOT / "solutions" / f"{name}.py"))
+    assert solved and all(o.passed for o in solved), [o.message for o in solved if not o.passed]
+    todo = run_public(question, _namespace(ROOT / "exercises" / f"{name}.py"))
+    assert not any(o.passed for o in todo)
+    capsys.readouterr()
+
+
+def test_check_prints_pass_fail_hints_and_says_it_is_not_the_grade(capsys):
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+
+    def sigmoid_grad(x):
+        return sigmoid(x)  # wrong on purpose
+
+    check("q1", sigmoid, sigmoid_grad)
+    out = capsys.readouterr().out
+    assert "PASS  sigmoid gives known values, keeps the shape" in out
+    assert "FAIL  sigmoid is stable for x = +-1000" in out and "numpy warned about overflow" in out
+    assert "FAIL  sigmoid_grad agrees with a finite difference" in out and "hint: d/dx sigmoid(x)" in out
+    assert "q1: 1/3 public checks passed. Passing the public checks does not mean full marks" in out
+    assert "tanh" not in out  # only the checks of the functions passed in
+
+
+def test_check_reads_the_callers_names_and_never_prints_solution_code(capsys):
+    ns = _namespace(ROOT / "exercises" / "q3_backprop.py")
+    capsys.readouterr()
+    exec("check('q3')", ns)
+    out = capsys.readouterr().out
+    assert out.count("FAIL") == 4 and "not written yet" in out
+    public = (ROOT / "nnworkshop" / "grading" / "public.py").read_text()
+    shown = {l.strip() for l in out.splitlines()} | {l.strip() for l in public.splitlines()}
+    for line in _solution_lines() - {"with torch.no_grad():"}:  # an idiom, not an answer
+        assert line not in shown, line
+        assert len(line) < 20 or (line not in out and line not in public), line
+
+
+def _solution_lines() -> set:
+    """Every answer line of every solution notebook (regions and one-liners), stripped."""
+    lines = set()
+    for path in sorted((ROOT / "solutions").glob("*.py")):
+        inside = False
+        for line in path.read_text().splitlines():
+            if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside or line.rstrip().endswith("# SOLUTION"):
+                code = line.split("# SOLUTION")[0].strip()
+                if len(code) > 8:
+                    lines.add(code)
+    return lines
+
+
+def test_check_rejects_an_unknown_question():
+    with pytest.raises(ValueError, match=r"unknown question 'q9'; the questions are q1, q2, q3, q4, q5, q6 \(e.g. check\('q3'\)\)."):
+        check("q9")
+
+
+def test_cli_refuses_bad_worker_counts_and_missing_files(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        grade_main(["x.ipynb", "--workers", "0"])
+    assert "argument --workers: must be > 0, got 0" in capsys.readouterr().err
+    assert grade_main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path / "g.csv")]) == 2
+    assert f"error: no such file: {tmp_path / 'missing.ipynb'}" in capsys.readouterr().err

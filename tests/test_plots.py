@@ -1,0 +1,168 @@
+"""nnworkshop.plots: every function returns a Figure with the expected axes and artists, headless."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+
+from nnworkshop import plots
+from nnworkshop.history import History
+
+
+def _history(label="", test=True, epochs=3):
+    h = History(label=label)
+    for e in range(epochs):
+        h.append(2.0 / (e + 1), 50 + 10 * e, 0.1, 2.2 / (e + 1) if test else None, 45 + 10 * e if test else None)
+    return h
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """(X float32 (40, 784), y) with learnable classes: class c lights up pixels [c*70, c*70+70)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 10
+    X = rng.normal(0, 0.1, size=(40, 784)).astype(np.float32)
+    for i, c in enumerate(y):
+        X[i, c * 70 : c * 70 + 70] += 3
+    return X, y
+
+
+def test_plots_import_neither_torch_nor_pyplot():
+    code = "import sys, nnworkshop.plots; print('torch' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_curves_one_run():
+    fig = plots.curves(_history("sgd"))
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    loss, acc = fig.axes
+    assert [line.get_linestyle() for line in loss.lines] == ["-", "--"]  # train solid, test dashed
+    np.testing.assert_allclose(loss.lines[0].get_ydata(), [2.0, 1.0, 2 / 3])
+    np.testing.assert_allclose(acc.lines[1].get_ydata(), [45, 55, 65])
+    assert list(loss.lines[0].get_xdata()) == [1, 2, 3]
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["sgd train", "sgd test"]
+
+
+def test_curves_overlays_runs_with_labels():
+    fig = plots.curves([_history(), _history(test=False, epochs=5)], labels=["a", "b"])
+    loss, acc = fig.axes
+    assert len(loss.lines) == 3 and len(acc.lines) == 3
+    assert [t.get_text() for t in acc.get_legend().get_texts()] == ["a train", "a test", "b train"]
+    assert loss.lines[0].get_color() != loss.lines[2].get_color()  # one colour per run
+    fig = plots.curves({"x": _history(), "y": _history(), "z": _history()})
+    assert len(fig.axes[0].lines) == 6
+    assert _history().plot().axes[0].get_legend().get_texts()[0].get_text() == "run train"
+    with pytest.raises(ValueError, match="got 1 labels for 2 histories"):
+        plots.curves([_history(), _history()], labels=["only one"])
+
+
+def test_samples_grid_with_labels_and_predictions(digits):
+    X, y = digits
+    fig = plots.samples((X, y), n=9)
+    assert isinstance(fig, Figure) and len(fig.axes) == 9
+    assert [ax.get_title() for ax in fig.axes] == [f"label {c}" for c in y[:9]]
+    assert fig.axes[0].images[0].get_array().shape == (28, 28)
+
+    guesses = y.copy()
+    guesses[1] = 7
+    fig = plots.samples((X.reshape(-1, 1, 28, 28), y), n=4, predictions=guesses)
+    titles = [ax.title for ax in fig.axes]
+    assert [t.get_text() for t in titles] == ["0 -> 0", "1 -> 7", "2 -> 2", "3 -> 3"]
+    assert to_rgba(titles[1].get_color()) == to_rgba(plots.WRONG)
+    assert to_rgba(titles[0].get_color()) == to_rgba(plots.RIGHT)
+    with pytest.raises(ValueError, match="n=41 but the data holds only 40 samples"):
+        plots.samples((X, y), n=41)
+
+
+def test_samples_of_a_torchvision_dataset(synthetic_mnist_root):
+    from nnworkshop.data import mnist
+
+    ds = mnist(train=False, root=synthetic_mnist_root)
+    fig = plots.samples(ds, n=6)
+    assert len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes] == [f"label {int(ds.targets[i])}" for i in range(6)]
+
+
+def _check_prediction_figure(fig, probs, y, n):
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 * n  # n images + n bar charts
+    bar_axes = [ax for ax in fig.axes if ax.patches]
+    assert len(bar_axes) == n
+    for i, ax in enumerate(bar_axes):
+        heights = [p.get_height() for p in ax.patches]
+        np.testing.assert_allclose(heights, probs[i], rtol=1e-5, atol=1e-7)
+        guess = int(np.argmax(probs[i]))
+        expected = plots.RIGHT if guess == y[i] else plots.WRONG
+        assert to_rgba(ax.patches[guess].get_facecolor()) == to_rgba(expected)
+        others = [to_rgba(p.get_facecolor()) for j, p in enumerate(ax.patches) if j != guess]
+        assert set(others) == {to_rgba(plots.OTHER)}
+    return int((probs[:n].argmax(1) == y[:n]).sum())
+
+
+def test_predictions_with_a_torch_model(digits):
+    torch = pytest.importorskip("torch")
+    from nnworkshop.models import MLP
+    from nnworkshop.training import fit
+
+    X, y = digits
+    torch.manual_seed(0)
+    model = MLP((784, 16, 10))
+    fit(model, (X, y), epochs=1, lr=0.01, batch_size=8, seed=0, progress=False)  # half trained: some wrong
+    with torch.no_grad():
+        probs = torch.softmax(model(torch.from_numpy(X[:8])), 1).numpy()
+    fig = plots.predictions(model, (torch.from_numpy(X), torch.from_numpy(y)), n=8)
+    right = _check_prediction_figure(fig, probs, y, 8)
+    assert 0 < right < 8  # both colours are exercised
+
+
+def test_predictions_with_a_scratch_model(digits):
+    scratch = pytest.importorskip("nnworkshop.scratch")
+    X, y = digits
+    net = scratch.mlp((784, 16, 10), seed=0)
+    probs = scratch.predict_proba(net, X[:5])
+    fig = plots.predictions(net, (X, y), n=5)
+    _check_prediction_figure(fig, probs, y, 5)
+    with pytest.raises(TypeError, match="model must be a torch nn.Module or a nnworkshop.scratch.Sequential"):
+        plots.predictions(object(), (X, y), n=2)
+
+
+def test_confusion_matrix_counts():
+    cm = plots.confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], n_classes=3)
+    np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
+    assert cm.sum() == 5
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        plots.confusion_matrix([0, 3], [0, 1], n_classes=3)
+    with pytest.raises(ValueError, match="y_true has 2 labels but y_pred has 1"):
+        plots.confusion_matrix([0, 1], [0], n_classes=3)
+
+
+def test_confusion_figure_shows_the_counts(digits):
+    scratch = pytest.importorskip("nnworkshop.scratch")
+    X, y = digits
+    net = scratch.mlp((784, 16, 10), seed=0)
+    expected = plots.confusion_matrix(y, scratch.predict(net, X))
+    fig = plots.confusion(net, (X, y))
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.images[0].get_array(), expected)
+    counts = [int(t.get_text()) for t in ax.texts]
+    assert len(counts) == 100 and sum(counts) == len(y)
+    assert counts == expected.reshape(-1).tolist()
+
+
+def test_confusion_with_a_torch_model_on_a_torchvision_dataset(synthetic_mnist_root):
+    torch = pytest.importorskip("torch")
+    from nnworkshop.data import mnist, mnist_tensors
+    from nnworkshop.models import MLP
+
+    torch.manual_seed(0)
+    model = MLP()
+    X, y = mnist_tensors(train=False, root=synthetic_mnist_root)
+    with torch.no_grad():
+        expected = plots.confusion_matrix(y.numpy(), model(X).argmax(1).numpy())
+    fig = plots.confusion(model, mnist(train=False, root=synthetic_mnist_root))
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), expected)
+    fig.savefig(__import__("io").BytesIO(), format="png")  # renders headless

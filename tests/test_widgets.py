@@ -1,0 +1,241 @@
+"""The experiment dashboard driven from Python: controls in, runs, curves, messages and CSV out.
+
+Small synthetic digits (``write_synthetic_mnist``) keep every run under a second on a CPU;
+one test trains on the real digits when ``NNWORKSHOP_DATA`` has them.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import ipywidgets
+import pytest
+
+from nnworkshop.data import mnist_tensors, write_synthetic_mnist
+from nnworkshop.validate import check_batch_size
+from nnworkshop.widgets import ExperimentDashboard
+from nnworkshop.widgets.controls import FIELDS
+
+CHOSEN = {
+    "hidden_layers": 2, "width": 32, "activation": "tanh", "optimizer": "sgd_momentum", "lr": 0.05,
+    "batch_size": 16, "epochs": 3, "dropout": 0.1, "weight_decay": 1e-4, "train_size": 300, "seed": 7,
+}
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    """(X_train, y_train, X_test, y_test): 600 + 200 synthetic digits."""
+    root = write_synthetic_mnist(tmp_path_factory.mktemp("digits"), n_train=600, n_test=200, seed=0)
+    return (*mnist_tensors(True, root=root), *mnist_tensors(False, root=root))
+
+
+@pytest.fixture
+def dashboard(digits):
+    db = ExperimentDashboard(data=digits, device="cpu")
+    yield db
+    if db.running:
+        db.stop()
+        db.wait(30)
+
+
+def line_labels(db):
+    return [[line.get_label() for line in ax.lines] for ax in db.figure.axes]
+
+
+def assert_unlocked(db):
+    assert not any(db.controls[name].disabled for name in FIELDS)
+    assert not db.train_button.disabled and db.stop_button.disabled and not db.locked
+
+
+def test_train_button_records_one_run_with_exactly_the_chosen_hyperparameters(dashboard):
+    seen_locked = []
+    dashboard.progress.observe(lambda _: seen_locked.append(dashboard.locked), names="value")
+    dashboard.set(**CHOSEN)
+    dashboard.train_button.click()
+    assert dashboard.wait(60)
+
+    assert len(dashboard.runs) == 1
+    run = dashboard.runs[0]
+    assert {k: run[k] for k in CHOSEN} == CHOSEN
+    assert run["momentum"] == 0.9  # "SGD + momentum"
+    assert (run["run"], run["status"], run["epochs_run"], run["device"]) == (1, "done", 3, "cpu")
+    history = dashboard.history(1)
+    assert history.config["n_train"] == 300 and history.config["batch_size"] == 16
+    assert run["test_acc"] == round(history.test_acc[-1], 2) and run["test_acc"] > 60  # it learned
+    assert run["seconds"] > 0
+
+    loss_ax, acc_ax = dashboard.figure.axes
+    assert line_labels(dashboard) == [["#1 train loss", "#1 test loss"], ["#1 train acc", "#1 test acc"]]
+    assert list(loss_ax.lines[0].get_ydata()) == history.train_loss
+    assert list(acc_ax.lines[1].get_ydata()) == history.test_acc
+    assert list(acc_ax.lines[0].get_xdata()) == [1, 2, 3]
+
+    assert seen_locked and all(seen_locked)  # locked during every epoch
+    assert_unlocked(dashboard)
+    assert dashboard.curves.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_curves_redraw_after_every_epoch_while_training(dashboard):
+    drawn = []  # (epochs on the curve, is it the run in progress?) at each new picture
+
+    def picture_changed(_):
+        loss_ax, acc_ax = dashboard.figure.axes
+        legend = acc_ax.get_legend()
+        live = legend is not None and any("(training)" in t.get_text() for t in legend.get_texts())
+        drawn.append((len(loss_ax.lines[0].get_xdata()) if loss_ax.lines else 0, live))
+
+    dashboard.curves.observe(picture_changed, names="value")
+    dashboard.set(epochs=4, train_size=200)
+    dashboard.train(wait=True)
+    assert drawn == [(1, True), (2, True), (3, True), (4, True), (4, False)]
+
+
+def test_stop_ends_the_run_within_one_epoch(dashboard):
+    dashboard.set(epochs=50, batch_size=8, train_size=600)
+    dashboard.train()
+    deadline = time.monotonic() + 60
+    while dashboard.progress.value < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert dashboard.running, "the run finished before Stop could be pressed"
+    done = dashboard.stop()
+    assert dashboard.wait(30), "Stop did not end the run"
+    run = dashboard.runs[0]
+    assert run["status"] == "stopped" and done <= run["epochs_run"] <= done + 1 < 50
+    assert dashboard.history(1).interrupted
+    assert_unlocked(dashboard)
+    assert dashboard.stop() is None  # nothing left to stop
+
+
+def test_stop_button_while_training(dashboard):
+    dashboard.set(epochs=50, batch_size=8, train_size=600)
+    dashboard.train_button.click()
+    assert dashboard.stop_button.disabled is False and dashboard.train_button.disabled
+    dashboard.stop_button.click()
+    assert dashboard.wait(30)
+    assert dashboard.runs[0]["status"] == "stopped" and dashboard.runs[0]["epochs_run"] <= 1
+
+
+def test_batch_larger_than_training_set_is_a_message_not_an_error(dashboard):
+    dashboard.set(train_size=100, batch_size=256)
+    assert dashboard.train(wait=True) is None
+    expected = "batch_size=256 is larger than the training set (100 samples). Use batch_size <= 100, or train on more samples."
+    with pytest.raises(ValueError) as err:
+        check_batch_size(256, 100)
+    assert dashboard.message == expected == str(err.value)
+    assert "larger than the training set" in dashboard.message_box.value
+    assert "Traceback" not in dashboard.message_box.value
+    assert dashboard.runs == []
+    assert_unlocked(dashboard)
+
+
+def test_error_inside_fit_is_a_message(digits):
+    X, y, Xt, yt = digits
+    bad = y.clone()
+    bad[0] = 12  # not a digit
+    db = ExperimentDashboard(data=(X, bad, Xt, yt), device="cpu", epochs=1)
+    db.train(wait=True)
+    assert db.runs == []
+    assert "labels must be in [0, 10)" in db.message and "Traceback" not in db.message_box.value
+    assert isinstance(db.error, ValueError)
+    assert_unlocked(db)
+
+
+def test_diverging_run_is_marked_in_the_table(dashboard):
+    dashboard.set(optimizer="sgd_momentum", lr=1.0, hidden_layers=3, width=512, activation="relu", epochs=3)
+    dashboard.train(wait=True)
+    run = dashboard.runs[0]
+    assert run["status"] == "diverged" and run["epochs_run"] < 3
+    assert dashboard.history(1).diverged
+    assert dashboard.message.startswith("Run #1 diverged") and "Lower the learning rate" in dashboard.message
+    cells = [c.value for c in dashboard.table.grid.children if isinstance(c, ipywidgets.HTML)]
+    assert any("diverged" in c for c in cells)
+    assert_unlocked(dashboard)
+
+
+def test_pick_runs_to_show_and_clear_one_or_all(dashboard):
+    dashboard.set(epochs=2, train_size=200)
+    dashboard.train(wait=True)
+    dashboard.set(seed=1, optimizer="sgd")
+    dashboard.train(wait=True)
+    assert [r["run"] for r in dashboard.runs] == [1, 2]
+    assert line_labels(dashboard)[0] == ["#1 train loss", "#1 test loss", "#2 train loss", "#2 test loss"]
+
+    dashboard.show_runs([2])
+    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 test loss"]
+    assert dashboard.table._boxes[1].value is False
+    dashboard.table._boxes[1].value = True  # ticking the box in the table
+    assert line_labels(dashboard)[1] == ["#1 train acc", "#1 test acc", "#2 train acc", "#2 test acc"]
+
+    dashboard.clear(1)
+    assert [r["run"] for r in dashboard.runs] == [2]
+    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 test loss"]
+    with pytest.raises(ValueError, match=r"there is no run #1; the runs in the table are: 2\."):
+        dashboard.clear(1)
+    dashboard.clear_all_button.click()
+    assert dashboard.runs == [] and line_labels(dashboard) == [[], []]
+    dashboard.train(wait=True)
+    assert [r["run"] for r in dashboard.runs] == [3]  # numbers are never reused
+
+
+def test_runs_save_as_csv(dashboard, tmp_path):
+    dashboard.set(epochs=1, train_size=200)
+    dashboard.train(wait=True)
+    dashboard.set(lr=0.01, batch_size=32)
+    dashboard.train(wait=True)
+    path = dashboard.to_csv(tmp_path / "runs.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [{k: "" if v is None else str(v) for k, v in run.items()} for run in dashboard.runs]
+    assert [float(r["lr"]) for r in rows] == [0.001, 0.01] and rows[1]["batch_size"] == "32"
+
+    dashboard.csv_path.value = str(tmp_path / "from_button.csv")
+    dashboard.save_button.click()
+    assert (tmp_path / "from_button.csv").read_text() == path.read_text()
+    assert dashboard.message.startswith("Saved 2 runs to ")
+    dashboard.csv_path.value = str(tmp_path / "no" / "such" / "folder.csv")
+    dashboard.save_button.click()
+    assert "does not exist" in dashboard.message
+
+
+def test_same_seed_same_numbers(dashboard):
+    dashboard.set(epochs=2, train_size=200, dropout=0.2)
+    for seed in (3, 3, 4):
+        dashboard.set(seed=seed)
+        dashboard.train(wait=True)
+    a, b, c = (dashboard.history(i) for i in (1, 2, 3))
+    assert a.train_loss == b.train_loss and a.test_acc == b.test_acc
+    assert a.train_loss != c.train_loss
+
+
+def test_controls_refuse_values_they_cannot_show(dashboard):
+    with pytest.raises(ValueError, match=r"batch_size=3 is not offered; choose one of \[1, 2, 4, 8"):
+        dashboard.set(batch_size=3)
+    with pytest.raises(ValueError, match=r"lr=5 is outside the control's range \[1e-05, 1\]"):
+        dashboard.set(lr=5)
+    with pytest.raises(ValueError, match=r"train_size=601 is outside the control's range \[1, 600\]"):
+        dashboard.set(train_size=601)
+    with pytest.raises(KeyError, match="no control named 'learning_rate'"):
+        dashboard.set(learning_rate=0.1)
+
+
+def test_train_while_training_is_refused_with_a_message(dashboard):
+    dashboard.set(epochs=50, batch_size=8, train_size=600)
+    first = dashboard.train()
+    assert dashboard.train() is None
+    assert dashboard.message == "A run is already training: wait for it, or press Stop."
+    dashboard.clear_all()
+    assert dashboard.message.startswith("Cannot clear the runs while a run is training")
+    dashboard.stop()
+    assert dashboard.wait(30) and not first.is_alive()
+    assert len(dashboard.runs) == 1
+
+
+@pytest.mark.real_mnist
+def test_dashboard_learns_real_digits(real_mnist_root):
+    db = ExperimentDashboard(device="cpu")  # loads MNIST itself from NNWORKSHOP_DATA, through nnworkshop.data
+    assert db.controls.train_size.max == len(mnist_tensors(True, root=real_mnist_root)[1])
+    db.set(epochs=3, train_size=min(6000, db.controls.train_size.max), optimizer="adam", lr=1e-3, batch_size=64)
+    db.train(wait=True)
+    run = db.runs[0]
+    assert run["status"] == "done" and run["test_acc"] > 88, run
