@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.nnworkshop-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 SOLUTIONS := $(sort $(wildcard solutions/*.ipynb))
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 NBVAL_ARGS ?= --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 .PHONY: lab test install doctor bench exercises clean help

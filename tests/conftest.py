@@ -9,6 +9,9 @@ matplotlib.use("Agg")  # every plot must work headless
 
 import pytest  # noqa: E402
 
+# Planted submissions are graded by the tests, never collected as tests themselves (nbval would run them).
+collect_ignore_glob = ["submissions/*"]
+
 NO_REAL_MNIST = "real MNIST not found: set NNWORKSHOP_DATA=<folder containing MNIST/raw> (e.g. ../shared/data)"
 
 
