@@ -213,6 +213,19 @@ class _StopFlag:
     requested = False
 
 
+
+@contextmanager
+def _private_rng(seed, device):
+    """Seed torch for this run only (dropout masks): the caller's global random state is restored afterwards."""
+    if seed is None:
+        yield
+        return
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
 @contextmanager
 def _deferred_interrupt():
     """Turn Ctrl-C / Jupyter's stop button into a flag checked after each step, so an
@@ -291,8 +304,6 @@ def fit(
         lr, momentum, weight_decay = group.get("lr"), group.get("momentum"), group.get("weight_decay")
     if callable(callbacks):
         callbacks = (callbacks,)
-    if seed is not None:
-        torch.manual_seed(seed)
 
     history = History(label=f"torch {opt_name} lr={lr:g}" if isinstance(lr, float) else f"torch {opt_name}",
                       device=str(device))
@@ -312,7 +323,7 @@ def fit(
 
     bar = tqdm(total=epochs, desc=f"training on {device.type}", unit="epoch", disable=not progress)
     try:
-        with _deferred_interrupt() as stop:
+        with _private_rng(seed, device), _deferred_interrupt() as stop:
             for epoch in range(1, epochs + 1):
                 start = time.perf_counter()
                 model.train()

@@ -353,3 +353,26 @@ def test_cuda_loop_does_not_sync_every_batch():
     assert h.device.startswith("cuda") and h.epochs == 2
     # 200 batches per epoch: at most one check per CHECK_EVERY batches plus a few per epoch
     assert len(syncs) <= 2 * (200 // CHECK_EVERY + 4), len(syncs)
+
+
+def test_seed_does_not_change_the_callers_global_torch_random_state():
+    """fit(seed=...) seeds its own run (dropout masks) and leaves torch's global generator as it found it."""
+    import copy
+
+    from nnworkshop.models import MLP
+    from nnworkshop.training import fit
+
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(64, 20, generator=g), torch.randint(0, 3, (64,), generator=g)
+    model = MLP((20, 8, 3), dropout=0.5)
+    twin = copy.deepcopy(model)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = fit(model, (X, y), epochs=2, batch_size=16, seed=5, progress=False)
+    assert torch.equal(torch.rand(3), expected), "fit changed the global torch random state"
+    torch.manual_seed(999)  # whatever the caller's state, the same seed gives the same dropout masks
+    second = fit(twin, (X, y), epochs=2, batch_size=16, seed=5, progress=False)
+    assert first.train_loss == second.train_loss
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(p, q)
