@@ -29,8 +29,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# Jupyter refuses to start as root unless told; containers (Docker, some hubs) often run as root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS) tests $(NOTEBOOKS) $(SOLUTIONS) $(NBVAL_ARGS)
