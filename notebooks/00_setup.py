@@ -34,7 +34,7 @@
 # already installed and this cell does nothing.
 
 # %%
-# # %pip install "git+https://github.com/<your-org>/nnworkshop.git"
+# # %pip install "git+https://REPOSITORY-ADDRESS/nnworkshop.git"   # the address your instructor gives
 
 # %%
 import platform
