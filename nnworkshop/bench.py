@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .batches import batch_slices
+
 SIZES = (784, 128, 64, 10)
 LR, MOMENTUM = 0.01, 0.9  # the original workshop's optimizer settings
 DEFAULT_SAMPLES = 60_000  # the full MNIST training set, as in the issue's figures
@@ -348,27 +350,19 @@ def gemm_flops(samples: int, sizes=SIZES) -> int:
     return per_sample * samples
 
 
-def _floor_plan(n: int, batch_size: int) -> list[tuple[int, int]]:
-    return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
-
-
-def gemm_floor_torch_runner(X, batch_size: int, device, sizes=SIZES, seed: int = 0):
-    """``run_epoch(i)`` for (d) in torch: the epoch's 8 matrix products per batch with ``torch.mm(out=...)``
-    into buffers allocated once, on ``device``; the batches are slices (views) of the preloaded ``X``."""
-    import torch
-
-    X = X.to(device)
-    gen = torch.Generator().manual_seed(seed)
-    weights = [(torch.randn(o, i, generator=gen) * math.sqrt(2 / i)).to(device)
-               for i, o in zip(sizes[:-1], sizes[1:])]
-    grads = [torch.empty_like(w) for w in weights]
+def _floor_runner(X, weights, batch_size: int, empty, mm):
+    """``run_epoch(i)``: per batch, the 3 forward and 5 backward products of the epoch, into buffers
+    allocated once, with nothing else. ``empty(shape)`` allocates and ``mm(a, b, out)`` multiplies in
+    the library being measured; the batches are slices (views) of the preloaded ``X``."""
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    grads = [empty(tuple(w.shape)) for w in weights]
+    plan = batch_slices(len(X), batch_size)
     buffers = {}
-    for s, e in _floor_plan(len(X), batch_size):
+    for s, e in plan:
         b = e - s
         if b not in buffers:
-            buffers[b] = ([torch.empty(b, o, device=device) for o in sizes[1:]],  # layer outputs
-                          [torch.empty(b, i, device=device) for i in sizes[1:-1]])  # input grads, layers 2..L
-    plan = _floor_plan(len(X), batch_size)
+            buffers[b] = ([empty((b, o)) for o in sizes[1:]],  # layer outputs
+                          [empty((b, i)) for i in sizes[1:-1]])  # input grads, layers 2..L
     last = len(weights) - 1
 
     def run_epoch(i):
@@ -377,17 +371,30 @@ def gemm_floor_torch_runner(X, batch_size: int, device, sizes=SIZES, seed: int =
             h = X[s:e]
             inputs = [h]
             for w, out in zip(weights, outs):  # forward: h @ W.T
-                torch.mm(h, w.t(), out=out)
+                mm(h, w.T, out)
                 h = out
                 inputs.append(h)
             g = outs[-1]  # stands in for d loss / d logits: the values do not change the cost
             for layer in range(last, -1, -1):  # backward: dW = g.T @ x, dX = g @ W
-                torch.mm(g.t(), inputs[layer], out=grads[layer])
+                mm(g.T, inputs[layer], grads[layer])
                 if layer > 0:
-                    torch.mm(g, weights[layer], out=dins[layer - 1])
+                    mm(g, weights[layer], dins[layer - 1])
                     g = dins[layer - 1]
 
     return run_epoch
+
+
+def gemm_floor_torch_runner(X, batch_size: int, device, sizes=SIZES, seed: int = 0):
+    """``run_epoch(i)`` for (d) in torch: the epoch's 8 matrix products per batch with ``torch.mm(out=...)``
+    on ``device``."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    weights = [(torch.randn(o, i, generator=gen) * math.sqrt(2 / i)).to(device)
+               for i, o in zip(sizes[:-1], sizes[1:])]
+    return _floor_runner(X.to(device), weights, batch_size,
+                         empty=lambda shape: torch.empty(shape, device=device),
+                         mm=lambda a, b, out: torch.mm(a, b, out=out))
 
 
 def gemm_floor_numpy_runner(X_np, batch_size: int, sizes=SIZES, seed: int = 0):
@@ -395,33 +402,9 @@ def gemm_floor_numpy_runner(X_np, batch_size: int, sizes=SIZES, seed: int = 0):
     rng = np.random.default_rng(seed)
     weights = [(rng.standard_normal((o, i)) * math.sqrt(2 / i)).astype(np.float32)
                for i, o in zip(sizes[:-1], sizes[1:])]
-    grads = [np.empty_like(w) for w in weights]
-    plan = _floor_plan(len(X_np), batch_size)
-    buffers = {}
-    for s, e in plan:
-        b = e - s
-        if b not in buffers:
-            buffers[b] = ([np.empty((b, o), np.float32) for o in sizes[1:]],
-                          [np.empty((b, i), np.float32) for i in sizes[1:-1]])
-    last = len(weights) - 1
-
-    def run_epoch(i):
-        for s, e in plan:
-            outs, dins = buffers[e - s]
-            h = X_np[s:e]
-            inputs = [h]
-            for w, out in zip(weights, outs):
-                np.matmul(h, w.T, out=out)
-                h = out
-                inputs.append(h)
-            g = outs[-1]
-            for layer in range(last, -1, -1):
-                np.matmul(g.T, inputs[layer], out=grads[layer])
-                if layer > 0:
-                    np.matmul(g, weights[layer], out=dins[layer - 1])
-                    g = dins[layer - 1]
-
-    return run_epoch
+    return _floor_runner(X_np, weights, batch_size,
+                         empty=lambda shape: np.empty(shape, np.float32),
+                         mm=lambda a, b, out: np.matmul(a, b, out=out))
 
 
 # ---------------------------------------------------------------- import cost

@@ -204,6 +204,43 @@ def predictions(model, data, n: int = 8) -> Figure:
     return fig
 
 
+def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
+    """Digits on top; below each, the probability every model gives every class, bars side by side.
+
+    ``probabilities``: ``{name: (N, classes) array}``, e.g. ``{"NumPy": p_numpy, "PyTorch": p_torch}``,
+    rows matching ``data`` (arrays or a dataset, as in ``samples``); ``indices`` picks the digits shown
+    (default: the first 6). Each title gives the label and every model's predicted class.
+    """
+    X, y = _arrays(data)
+    names = list(probabilities)
+    probs = {name: _numpy(p) for name, p in probabilities.items()}
+    for name, p in probs.items():
+        if p.ndim != 2 or len(p) != len(X):
+            raise ValueError(f"probabilities[{name!r}] has shape {p.shape}; expected ({len(X)}, classes), "
+                             "one row per digit in data.")
+    indices = np.arange(_check_n(6, len(X))) if indices is None else np.asarray(indices)
+    images = _images(X[indices])
+    n, classes, width = len(indices), probs[names[0]].shape[1], 0.8 / len(names)
+    fig = Figure(figsize=(2.4 * n, 4.4), layout="constrained")
+    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 1.2]})
+    digits = np.arange(classes)
+    for col, i in enumerate(indices):
+        top, bottom = axes[0, col], axes[1, col]
+        top.imshow(images[col], cmap="gray_r")
+        top.set_xticks([])
+        top.set_yticks([])
+        guesses = ", ".join(f"{name} {int(probs[name][i].argmax())}" for name in names)
+        top.set_title(f"label {int(y[i])}: {guesses}", fontsize="x-small")
+        for k, name in enumerate(names):
+            bottom.bar(digits + (k - (len(names) - 1) / 2) * width, probs[name][i], width=width, label=name)
+        bottom.set_ylim(0, 1)
+        bottom.set_xticks(digits)
+        bottom.tick_params(labelsize="x-small")
+    axes[1, 0].set_ylabel("probability")
+    axes[1, 0].legend(fontsize="x-small")
+    return fig
+
+
 # ----------------------------------------------------------------------------- confusion
 
 

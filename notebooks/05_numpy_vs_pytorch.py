@@ -37,7 +37,6 @@
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -154,30 +153,10 @@ plots.curves([fair.numpy_history, fair.torch_history], labels=["NumPy", "PyTorch
 # to every digit. Below: a few test digits, including those the two networks found hardest.
 
 # %%
-def compare_probabilities(images, labels, p_numpy, p_torch):
-    """Each digit on top; below it, the probability of every class from both networks."""
-    n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 4.6), gridspec_kw={"height_ratios": [1, 1.2]})
-    for i in range(n):
-        axes[0, i].imshow(images[i].reshape(28, 28), cmap="gray")
-        axes[0, i].set_title(f"true {labels[i]}: NumPy {p_numpy[i].argmax()}, torch {p_torch[i].argmax()}",
-                             fontsize=8)
-        axes[0, i].axis("off")
-        digits = np.arange(10)
-        axes[1, i].bar(digits - 0.2, p_numpy[i], width=0.4, label="NumPy")
-        axes[1, i].bar(digits + 0.2, p_torch[i], width=0.4, label="PyTorch")
-        axes[1, i].set_xticks(digits)
-        axes[1, i].set_ylim(0, 1)
-    axes[1, 0].set_ylabel("probability")
-    axes[1, 0].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 confidence = fair.numpy_proba[np.arange(n_test), y_test]      # probability NumPy gave to the true digit
 show = np.concatenate([np.arange(3), np.argsort(confidence)[:3]])
-compare_probabilities(X_test[show], y_test[show], fair.numpy_proba[show], fair.torch_proba[show])
-plt.show()
+plots.compare_probabilities((X_test, y_test), {"NumPy": fair.numpy_proba, "PyTorch": fair.torch_proba},
+                            indices=show)
 
 # %% [markdown]
 # ## 5. The original's setup, as a second row

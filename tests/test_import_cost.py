@@ -38,18 +38,6 @@ def test_the_probe_does_see_torch_when_it_is_imported():
     assert "torch" in heavy_modules_after("nnworkshop.models")
 
 
-def test_the_scratch_net_trains_without_torch():
-    code = (
-        "import sys, numpy as np\n"
-        "from nnworkshop.scratch import mlp, fit\n"
-        "X = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32); y = (X[:, 0] > 0).astype(int)\n"
-        "fit(mlp((4, 8, 2)), X, y, epochs=2, batch_size=16, progress=False)\n"
-        "assert 'torch' not in sys.modules, 'scratch imported torch while training'\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-
-
 def test_bench_measures_the_import_cost_in_fresh_processes():
     from nnworkshop.bench import IMPORT_MODULES, import_cost
 

@@ -129,6 +129,21 @@ def test_predictions_with_a_scratch_model(digits):
         plots.predictions(object(), (X, y), n=2)
 
 
+def test_compare_probabilities_draws_every_models_bars_for_the_chosen_digits(digits):
+    X, y = digits
+    rng = np.random.default_rng(1)
+    p_a, p_b = rng.dirichlet(np.ones(10), size=len(X)), rng.dirichlet(np.ones(10), size=len(X))
+    fig = plots.compare_probabilities((X, y), {"A": p_a, "B": p_b}, indices=[3, 7, 11])
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    for col, i in enumerate([3, 7, 11]):
+        top, bottom = fig.axes[col], fig.axes[3 + col]
+        assert top.get_title() == f"label {y[i]}: A {p_a[i].argmax()}, B {p_b[i].argmax()}"
+        heights = [patch.get_height() for patch in bottom.patches]
+        np.testing.assert_allclose(heights, np.concatenate([p_a[i], p_b[i]]))
+    with pytest.raises(ValueError, match=r"probabilities\['B'\] has shape \(5, 10\); expected \(40, classes\)"):
+        plots.compare_probabilities((X, y), {"A": p_a, "B": p_b[:5]})
+
+
 def test_confusion_matrix_counts():
     cm = plots.confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], n_classes=3)
     np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
