@@ -6,11 +6,18 @@
 - ``nnworkshop grade SUBMISSION.ipynb ... --out grades.csv``: the batch grader (``grading.grader``),
   which runs every submission in its own limited process and judges it from outside.
 
-Importing this package never imports torch or the hidden checks.
+Importing this package imports nothing heavy (no numpy, torch or hidden checks): a submission's process
+imports ``grading.child`` and must still be single-threaded when it enters its sandbox.
 """
 
 from __future__ import annotations
 
-from .public import QUESTIONS, check, run_public
-
 __all__ = ["check", "run_public", "QUESTIONS"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from . import public
+
+        return getattr(public, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -132,13 +132,18 @@ def _display(*objs, **kwargs):
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cmd_fd, res_fd = int(argv[0]), int(argv[1])
-    from . import protocol
+    from .isolation import boot
 
-    cfg = protocol.read_message(cmd_fd)
-    from . import sandbox
+    cfg = boot.read_config(cmd_fd)
+    try:
+        applied = boot.enter(cfg)  # from here on: the runner, in its own namespaces
+        boot.limits(cfg)
+    except OSError as err:
+        os.write(2, f"sandbox: {err}\n".encode())
+        return 71
+    from . import protocol, sandbox
 
     sys.dont_write_bytecode = True
-    sandbox.set_limits(None, int(cfg["file_mb"]) * 2**20)
     os.chdir(cfg["tmpdir"])
     sys.path[:] = [p for p in sys.path if p not in ("", ".", cfg["tmpdir"]) and "solutions" not in p.split(os.sep)]
     import random
@@ -158,13 +163,19 @@ def main(argv=None) -> int:
         torch.manual_seed(cfg["seed"])
         torch.set_num_threads(1)
     base_data = _status_kb("VmData") * 1024
-    sandbox.set_limits(base_data + int(cfg["memory_mb"]) * 2**20, int(cfg["file_mb"]) * 2**20)
-    sandbox.install(cfg["tmpdir"], cfg["protected"], cfg["protected_names"])
+    boot.limits(cfg, base_data + int(cfg["memory_mb"]) * 2**20)
+    try:
+        applied.update(boot.lock_down(cfg))
+    except OSError as err:
+        protocol.write_message(res_fd, {"ready": False, "error": f"the sandbox could not be locked: {err}"})
+        return 71
+    if cfg.get("guard", True):
+        sandbox.install(cfg["tmpdir"], cfg["protected"], cfg["protected_names"])
     main_mod = types.ModuleType("__main__")
     main_mod.__dict__["display"] = _display
     sys.modules["__main__"] = main_mod
     ns = main_mod.__dict__
-    protocol.write_message(res_fd, {"ready": True, "rss_kb": _status_kb("VmRSS")})
+    protocol.write_message(res_fd, {"ready": True, "rss_kb": _status_kb("VmRSS"), "applied": applied})
     while True:
         try:
             msg = protocol.read_message(cmd_fd)

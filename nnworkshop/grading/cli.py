@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .grader import Options, grade
+from .grader import IsolationError, Options, grade
 from .report import write_csv, write_feedback, write_results_json
 
 
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
     p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed (default: a fresh secret one)")
+    p.add_argument("--isolation", choices=("kernel", "guard-only"), default="kernel",
+                   help="kernel (default): each submission in its own namespaces, Landlock and cgroup, and refuse to "
+                        "start where a layer is missing; guard-only: only the in-process guard (written into the reports)")
     return p
 
 
@@ -57,7 +60,8 @@ def main(argv=None) -> int:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
-                   max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=args.seed)
+                   max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=args.seed,
+                   isolation=args.isolation)
     protect = [args.out] + [p for p in (args.results_json, args.feedback) if p is not None]
 
     def progress(r):
@@ -65,7 +69,11 @@ def main(argv=None) -> int:
               + (f" - {r.detail}" if r.detail else ""), flush=True)
 
     t0 = time.monotonic()
-    results = grade(args.submissions, opts, workers=args.workers, protect=protect, progress=progress)
+    try:
+        results = grade(args.submissions, opts, workers=args.workers, protect=protect, progress=progress)
+    except IsolationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     write_csv(results, args.out)
     if args.results_json:
         write_results_json(results, args.results_json)

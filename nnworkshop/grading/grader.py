@@ -2,9 +2,10 @@
 
 The parent draws every input at grading time from a seed the child never sees, sends it, receives
 plain numbers/arrays, computes the reference answer itself (``_hidden``) and scores from its own point
-table. The child is started with limits (time per cell and per submission, memory, output, file size),
-CPU only and fixed seeds; a child that loops, exits, crashes or runs out of memory is killed, restarted
-to replay the cells that ran before, and graded on what it had defined by then.
+table. The child runs inside the kernel's wall (``isolation``: namespaces, Landlock, a cgroup; see
+``process``) with limits (time per cell and per submission, memory, tasks, output, file size, disk), CPU
+only and fixed seeds; a child that loops, exits, crashes or runs out of memory is killed, restarted to
+replay the cells that ran before, and graded on what it had defined by then.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import select
 import shutil
-import signal
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol
+from . import isolation
 from ._hidden.checks import POINTS, QUESTIONS, Fail
+from .isolation import policy
 from .notebook import SubmissionError, read_submission
+from .process import Child, ChildGone
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
 REPO_DIR = PACKAGE_DIR.parent
@@ -41,8 +40,6 @@ STATUS_TEXT = {
     "crashed": "crashed",
     "error": "could not be graded",
 }
-STATUSES = tuple(STATUS_TEXT)
-
 
 @dataclass
 class Options:
@@ -58,6 +55,14 @@ class Options:
     seed: int | None = None  # inputs are drawn from this; a fresh secret one when None
     n_digits: int = 2000  # unseen digits used for q6
     startup_timeout: float = 180.0
+    isolation: str = "kernel"  # "kernel": refuse to grade unless every kernel layer is there; or "guard-only"
+    disk_mb: int = 256  # the submission's folder is a tmpfs of this size
+    max_tasks: int = 64  # processes and threads one submission may have at once
+    guard: bool = True  # the in-process guard; tests switch it off to show the kernel wall stands alone
+
+
+class IsolationError(RuntimeError):
+    """A kernel layer the grader needs is missing here; the message names it and what to do."""
 
 
 @dataclass
@@ -102,161 +107,6 @@ class Result:
         return float(sum(self.max_scores.values()))
 
 
-class ChildGone(Exception):
-    """The submission's process died or was killed; ``status`` names why."""
-
-    def __init__(self, status: str, detail: str):
-        super().__init__(detail)
-        self.status, self.detail = status, detail
-
-
-# ---------------------------------------------------------------- the child process
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-class _Output:
-    """Drains the child's stdout+stderr in a thread, keeping the first ``cap`` bytes."""
-
-    def __init__(self, stream, cap: int):
-        self.cap, self.kept, self.total = cap, bytearray(), 0
-        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
-        self.thread.start()
-
-    def _drain(self, stream):
-        while True:
-            try:
-                chunk = stream.read1(1 << 16)
-            except (OSError, ValueError):
-                break
-            if not chunk:
-                break
-            self.total += len(chunk)
-            if len(self.kept) < self.cap:
-                self.kept += chunk[: self.cap - len(self.kept)]
-
-    def text(self) -> str:
-        self.thread.join(timeout=2)
-        return bytes(self.kept).decode("utf-8", errors="replace")
-
-
-class Child:
-    """One fresh submission process: start it, send it work with a time limit, watch its memory, kill it."""
-
-    def __init__(self, cfg: dict, env: dict, opts: Options, output_cap: int):
-        self.cfg, self.env, self.opts = cfg, env, opts
-        cmd_r, self.cmd_w = os.pipe()
-        self.res_r, res_w = os.pipe()
-        args = [sys.executable, "-s"] + (["-P"] if sys.version_info >= (3, 11) else [])
-        self.proc = subprocess.Popen(
-            args + ["-m", "nnworkshop.grading.child", str(cmd_r), str(res_w)],
-            pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            cwd=cfg["tmpdir"], env=env, start_new_session=True,
-        )
-        os.close(cmd_r)
-        os.close(res_w)
-        os.set_blocking(self.cmd_w, False)
-        self.output = _Output(self.proc.stdout, output_cap)
-        self.buf = bytearray()
-        self.killed_for: tuple[str, str] | None = None
-        self.rss_limit_kb = None
-        try:
-            ready = self.request(cfg, opts.startup_timeout, what="starting Python")
-        except ChildGone:
-            self.kill()
-            raise
-        self.rss_limit_kb = int(ready.get("rss_kb", 0)) + opts.memory_mb * 1024
-
-    def kill(self, status: str | None = None, detail: str = "") -> None:
-        if status and self.killed_for is None:
-            self.killed_for = (status, detail)
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                self.proc.kill()
-        self.proc.wait()
-        for fd in (self.cmd_w, self.res_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-    def _gone(self) -> ChildGone:
-        rc = self.proc.wait()
-        if self.killed_for:
-            return ChildGone(*self.killed_for)
-        if rc < 0:
-            sig = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)
-            if -rc == signal.SIGKILL:
-                return ChildGone("memory", "the process was killed (SIGKILL), most likely by the system for using too much memory")
-            return ChildGone("crashed", f"the process crashed ({sig})")
-        return ChildGone("exited", f"the process exited with code {rc}")
-
-    def _watch(self, deadline: float, what: str) -> None:
-        if self.proc.poll() is not None:
-            raise self._gone()
-        if self.rss_limit_kb and _rss_kb(self.proc.pid) > self.rss_limit_kb:
-            self.kill("memory", f"used more than {self.opts.memory_mb} MB while {what}")
-            raise self._gone()
-        if time.monotonic() > deadline:
-            self.kill("timeout", f"{what} took longer than its time limit")
-            raise self._gone()
-
-    def request(self, msg: dict, timeout: float, what: str) -> dict:
-        """Send ``msg``, wait for the reply at most ``timeout`` seconds while watching memory and life."""
-        deadline = time.monotonic() + max(timeout, 0.0)
-        data = memoryview(protocol.pack(msg))
-        try:
-            while data:
-                self._watch(deadline, what)
-                _, w, _ = select.select([], [self.cmd_w], [], 0.05)
-                if w:
-                    try:
-                        data = data[os.write(self.cmd_w, data[: 1 << 16]):]
-                    except BlockingIOError:
-                        pass
-                    except BrokenPipeError:
-                        raise self._gone() from None
-            while True:
-                if len(self.buf) >= 8:
-                    (n,) = struct.unpack("!Q", self.buf[:8])
-                    if n > protocol.MAX_MESSAGE:
-                        self.kill("error", "the submission corrupted the grader's channel")
-                        raise self._gone()
-                    if len(self.buf) >= 8 + n:
-                        body, self.buf = bytes(self.buf[8 : 8 + n]), self.buf[8 + n :]
-                        try:
-                            reply = protocol.unpack(body)
-                        except protocol.ProtocolError as err:
-                            self.kill("error", f"the submission corrupted the grader's channel ({err})")
-                            raise self._gone() from None
-                        if not isinstance(reply, dict):
-                            self.kill("error", "the submission corrupted the grader's channel")
-                            raise self._gone()
-                        return reply
-                self._watch(deadline, what)
-                r, _, _ = select.select([self.res_r], [], [], 0.05)
-                if r:
-                    chunk = os.read(self.res_r, 1 << 20)
-                    if not chunk:
-                        self.proc.wait(timeout=5)
-                        raise self._gone()
-                    self.buf += chunk
-        except subprocess.TimeoutExpired:
-            self.kill("crashed", "the process closed its channel and hung")
-            raise self._gone() from None
-
-
 # ---------------------------------------------------------------- one submission
 
 
@@ -281,6 +131,10 @@ class Session:
         self.cfg = {
             "tmpdir": tmpdir, "seed": 0, "memory_mb": self.opts.memory_mb, "file_mb": self.opts.file_mb,
             "preimport": preimport, "protected": batch.protected, "protected_names": ["_hidden", ".git"],
+            "parent_pid": os.getpid(), "disk_mb": self.opts.disk_mb, "max_tasks": self.opts.max_tasks,
+            "cpu_seconds": int(self.opts.timeout + 2 * self.opts.cell_timeout + self.opts.startup_timeout),
+            "isolation": {"namespaces": batch.kernel, "landlock": batch.kernel}, "guard": self.opts.guard,
+            "landlock_rules": [[p, r] for p, r in batch.landlock_rules(tmpdir)] if batch.kernel else [],
         }
         self.env = batch.child_env(tmpdir)
         self.output_cap = output_cap
@@ -297,7 +151,7 @@ class Session:
 
     def _start(self) -> None:
         self.child = None
-        self.child = Child(self.cfg, self.env, self.opts, self.output_cap)
+        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children)
         self.children.append(self.child)
 
     def run_cells(self) -> None:
@@ -465,6 +319,21 @@ class Batch:
 
     def __init__(self, opts: Options, paths: list[Path], protect: list[Path] = ()):
         self.opts = opts
+        self.layers = isolation.probe() if opts.isolation == "kernel" else {}
+        lacking = isolation.missing(self.layers) if opts.isolation == "kernel" else []
+        if opts.isolation not in ("kernel", "guard-only"):
+            raise IsolationError(f"unknown isolation {opts.isolation!r}: use 'kernel' (the default) or 'guard-only'")
+        if lacking:
+            raise IsolationError(
+                "the kernel sandbox is not available here, so submissions could read each other's files, the "
+                "network and the grader: " + "; ".join(lacking) + ". Fix that (nnworkshop doctor lists the layers), "
+                "or grade anyway with --isolation=guard-only, which is written into every report.")
+        self.kernel = opts.isolation == "kernel"
+        self.cgroup = self.layers.get("cgroup") if self.layers.get("cgroup") in ("v1", "v2") else None
+        self.isolation = (isolation.describe(self.layers) if self.kernel
+                          else "guard only (no kernel sandbox: --isolation=guard-only)")
+        self.children: set = set()  # live submission processes, so that cancel() can kill them all
+        self.cancelled = False
         self.seed = opts.seed if opts.seed is not None else secrets.randbits(63)
         self.workdir = tempfile.mkdtemp(prefix="nnw-batch-")
         self._digits = None
@@ -481,7 +350,18 @@ class Batch:
             raw = self.real_root / "MNIST" / "raw"
             protected += [raw / f"t10k-{k}-ubyte{gz}" for k in ("images-idx3", "labels-idx1") for gz in ("", ".gz")]
             self._stage(raw)
-        self.protected = [str(p) for p in protected]
+        self.protected = [os.path.realpath(p) for p in protected]  # resolved here, before the child sees them
+        self._read = [self.staged_root] if self.staged_root else []
+
+    def landlock_rules(self, folder: str) -> list:
+        """What one submission's process may read and write (``isolation.policy``)."""
+        return policy.rules(os.path.realpath(folder), self._read, self.protected)
+
+    def cancel(self) -> None:
+        """Stop now: kill every live submission process (and all they started)."""
+        self.cancelled = True
+        for child in list(self.children):
+            child.kill("error", "grading was interrupted")
 
     def _stage(self, raw: Path) -> None:
         """The child's MNIST: the training digits, and an empty test split (the real one stays hidden)."""
@@ -497,7 +377,7 @@ class Batch:
 
     def child_env(self, tmpdir: str) -> dict:
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmpdir, "TMPDIR": tmpdir, "LANG": "C.UTF-8",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmpdir, "USER": "learner", "LOGNAME": "learner", "TMPDIR": tmpdir, "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
             "CUDA_VISIBLE_DEVICES": "", "NNWORKSHOP_DEVICE": "cpu", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(tmpdir, ".mpl"),

@@ -1,7 +1,8 @@
-"""The child's guard: resource limits and a Python audit hook, installed before any submitted code runs.
+"""The guard: a Python audit hook in the submission's process, the second wall and the source of clear messages.
 
-Defence in depth, not a sandbox. The real protection is the design (the parent holds the answers and
-judges; the child only computes on inputs it is sent). This guard makes the obvious attacks fail loudly:
+The first wall is the kernel's (``grading.isolation``: namespaces, Landlock, a cgroup), which nothing in the
+process can switch off. This guard runs beside the submitted code, so it is not relied on alone; it makes the
+obvious attacks fail early with a readable ``PermissionError`` and covers grading with ``--isolation=guard-only``:
 
 - reading protected files (the solutions, ``nnworkshop/grading/_hidden``, ``.git``, the hidden MNIST
   digits, another process's ``/proc/<pid>``): ``PermissionError``;
@@ -9,14 +10,12 @@ judges; the child only computes on inputs it is sent). This guard makes the obvi
 - starting processes, threads of other interpreters, sockets, ``ctypes`` memory/library access,
   ``gc`` walks, raising resource limits, signalling other processes.
 
-Audit hooks cannot be removed from Python code, but a C-level exploit can bypass all of this: grade
-high-stakes work inside a container or VM (see docs/grading.md).
+Its lists are frozen into the hook's closure from paths the grader resolved before sending them.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import sys
 
 BLOCKED_EVENTS = frozenset(
@@ -47,17 +46,6 @@ WRITE_EVENTS = frozenset(
     }
 )
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
-
-def set_limits(data_bytes: int | None, file_bytes: int) -> None:
-    """Cap the heap (``RLIMIT_DATA``; soft = hard so it cannot be raised), file size and core dumps."""
-    import signal
-
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-large write fails with EFBIG instead of killing
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    if data_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_DATA, (data_bytes, data_bytes))
 
 
 def _stub(name):

@@ -1,0 +1,69 @@
+"""What a submission's process may read and write: computed in the grader, resolved before it is sent.
+
+Deny by default. Readable: the Python installation (the interpreter's prefix, the virtual environment, the
+``nnworkshop`` package), the system libraries, a few named files in /etc and /dev, the process's own /proc
+(a fresh one, in its own PID namespace), the CPU description in /sys, and the staged training digits.
+Writable: only the submission's own folder (and /dev/null). Any protected path that lies beneath a readable
+folder (the hidden checks inside the package, say) is carved out: its parent folders are granted listing
+only, its siblings in full, itself nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+
+from . import landlock as ll
+
+SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/proc", "/sys/devices/system/cpu",
+               "/sys/devices/system/node", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+               "/etc/localtime", "/etc/matplotlibrc",
+               "/dev/urandom", "/dev/random", "/dev/zero")
+DEVICES_RW = ("/dev/null",)
+
+
+def python_roots() -> list[str]:
+    """Folders holding the interpreter, its standard library and the installed packages."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for scheme_path in sysconfig.get_paths().values():
+        roots.add(scheme_path)
+    import nnworkshop
+
+    roots.add(os.path.dirname(os.path.abspath(nnworkshop.__file__)))
+    real = sorted({os.path.realpath(r) for r in roots if os.path.exists(r)})
+    return [r for r in real if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in real)]
+
+
+def _under(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def carve(root: str, rights: int, excluded: list[str]) -> list[tuple[str, int]]:
+    """Rules granting ``rights`` beneath ``root`` except beneath any of ``excluded`` (resolved paths)."""
+    if any(_under(root, e) for e in excluded):
+        return []
+    inside = [e for e in excluded if _under(e, root) and e != root]
+    if not inside or not os.path.isdir(root):
+        return [(root, rights)]
+    rules = [(root, ll.READ_DIR)]
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return rules
+    for name in entries:
+        rules += carve(os.path.join(root, name), rights, inside)
+    return rules
+
+
+def rules(folder: str, read: list[str], protected: list[str]) -> list[tuple[str, int]]:
+    """Landlock rules for one submission: ``folder`` read-write, ``read`` plus Python and the system read-only,
+    nothing of ``protected``."""
+    excluded = sorted({os.path.realpath(p) for p in protected})
+    out: list[tuple[str, int]] = []
+    for root in [*python_roots(), *read, *SYSTEM_READ]:
+        if os.path.exists(root):
+            out += carve(os.path.realpath(root) if not root.startswith("/proc") else root, ll.READ, excluded)
+    out += [(d, ll.READ_FILE | ll.WRITE_FILE) for d in DEVICES_RW if os.path.exists(d)]
+    out.append((folder, ll.WRITE))
+    return out

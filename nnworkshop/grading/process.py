@@ -1,0 +1,229 @@
+"""One submission's process, seen from the grader: start it confined, talk to it with time limits, watch its
+memory, kill it and everything it started.
+
+The process is ``python -m nnworkshop.grading.child``, started in a new session with a clean environment.
+Before it reads anything else, the grader puts it in its own cgroup (``isolation.cgroup``: memory and task
+limits that hold for every way of taking memory and for every thread and process), then sends the
+configuration; the child enters its namespaces and Landlock (``isolation.boot``) before any submitted code.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import protocol
+from .isolation.cgroup import Cgroup
+from .isolation.namespaces import SETUP_FAILED
+
+MB = 2**20
+
+
+class ChildGone(Exception):
+    """The submission's process died or was killed; ``status`` names why."""
+
+    def __init__(self, status: str, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (through ``/proc/PID/task/TID/children``)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in Path(f"/proc/{p}/task/{tid}/children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+class _Output:
+    """Drains the child's stdout+stderr in a thread, keeping the first ``cap`` bytes."""
+
+    def __init__(self, stream, cap: int):
+        self.cap, self.kept, self.total = cap, bytearray(), 0
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, stream):
+        while True:
+            try:
+                chunk = stream.read1(1 << 16)
+            except (OSError, ValueError):
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            if len(self.kept) < self.cap:
+                self.kept += chunk[: self.cap - len(self.kept)]
+
+    def text(self) -> str:
+        self.thread.join(timeout=2)
+        return bytes(self.kept).decode("utf-8", errors="replace")
+
+
+class Child:
+    """One fresh submission process: start it, send it work with a time limit, watch its memory, kill it.
+
+    ``cfg`` is the configuration the child boots from; ``cgroup``: "v1", "v2" or None (rlimits only);
+    ``registry``: a set the batch uses to kill every live child at once (Ctrl-C).
+    """
+
+    def __init__(self, cfg: dict, env: dict, opts, output_cap: int, cgroup: str | None = None, registry=None):
+        self.cfg, self.env, self.opts = cfg, env, opts
+        self.registry = registry if registry is not None else set()
+        cmd_r, self.cmd_w = os.pipe()
+        self.res_r, res_w = os.pipe()
+        args = [sys.executable, "-s"] + (["-P"] if sys.version_info >= (3, 11) else [])
+        self.group = None
+        self.buf = bytearray()
+        self.killed_for: tuple[str, str] | None = None
+        self.rss_limit_kb = None
+        self.proc = subprocess.Popen(
+            args + ["-m", "nnworkshop.grading.child", str(cmd_r), str(res_w)],
+            pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=cfg["tmpdir"], env=env, start_new_session=True,
+        )
+        self.registry.add(self)
+        os.close(cmd_r)
+        os.close(res_w)
+        os.set_blocking(self.cmd_w, False)
+        self.output = _Output(self.proc.stdout, output_cap)
+        try:
+            if cgroup:
+                # a generous cap while Python and torch load (their page cache is charged too); tightened below
+                self.group = Cgroup(cgroup, (opts.memory_mb + 4096) * MB, opts.max_tasks)
+                self.group.add(self.proc.pid)
+            ready = self.request(cfg, opts.startup_timeout, what="starting Python")
+            if not ready.get("ready"):
+                self.kill("error", str(ready.get("error", "the submission's process did not start")))
+                raise self._gone()
+        except ChildGone:
+            self.kill()
+            raise
+        except OSError as err:
+            self.kill("error", f"the submission's cgroup could not be set up ({err})")
+            raise self._gone() from None
+        self.applied = ready.get("applied", {})
+        self.rss_limit_kb = self._rss_tree_kb() + opts.memory_mb * 1024
+        if self.group is not None:  # the kernel's limit replaces the watchdog
+            self.group.set_memory(self.group.usage() + opts.memory_mb * MB)
+
+    def _rss_tree_kb(self) -> int:
+        """Without a cgroup: the resident memory of the process and all it started (shared pages counted
+        once per process, so an over-estimate; the cgroup, where there is one, counts each page once)."""
+        return sum(_rss_kb(p) for p in descendants(self.proc.pid))
+
+    def kill(self, status: str | None = None, detail: str = "") -> None:
+        """Kill the process and everything it started (its cgroup, its PID namespace, its process group)."""
+        if status and self.killed_for is None:
+            self.killed_for = (status, detail)
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                self.proc.kill()
+        if self.group is not None:
+            self.group.kill()
+        self.proc.wait()
+        if self.group is not None:
+            self.group.remove()
+        self.registry.discard(self)
+        for fd in (self.cmd_w, self.res_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _gone(self) -> ChildGone:
+        rc = self.proc.wait()
+        if self.killed_for:
+            return ChildGone(*self.killed_for)
+        if self.group is not None and self.group.oom_kills():
+            return ChildGone("memory", f"the kernel stopped it for using more than {self.opts.memory_mb} MB")
+        if rc == SETUP_FAILED:
+            return ChildGone("error", "the sandbox could not be set up: " + self.output.text()[-300:].strip())
+        if rc < 0:
+            sig = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)
+            if -rc == signal.SIGKILL:
+                return ChildGone("memory", "the process was killed (SIGKILL), most likely by the system for using too much memory")
+            if -rc == signal.SIGXCPU:
+                return ChildGone("timeout", "the process used up its CPU time")
+            return ChildGone("crashed", f"the process crashed ({sig})")
+        return ChildGone("exited", f"the process exited with code {rc}")
+
+    def _watch(self, deadline: float, what: str) -> None:
+        if self.proc.poll() is not None:
+            raise self._gone()
+        if self.group is None and self.rss_limit_kb and self._rss_tree_kb() > self.rss_limit_kb:
+            self.kill("memory", f"used more than {self.opts.memory_mb} MB while {what}")
+            raise self._gone()
+        if time.monotonic() > deadline:
+            self.kill("timeout", f"{what} took longer than its time limit")
+            raise self._gone()
+
+    def request(self, msg: dict, timeout: float, what: str) -> dict:
+        """Send ``msg``, wait for the reply at most ``timeout`` seconds while watching memory and life."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        data = memoryview(protocol.pack(msg))
+        try:
+            while data:
+                self._watch(deadline, what)
+                _, w, _ = select.select([], [self.cmd_w], [], 0.05)
+                if w:
+                    try:
+                        data = data[os.write(self.cmd_w, data[: 1 << 16]):]
+                    except BlockingIOError:
+                        pass
+                    except BrokenPipeError:
+                        raise self._gone() from None
+            while True:
+                if len(self.buf) >= 8:
+                    (n,) = struct.unpack("!Q", self.buf[:8])
+                    if n > protocol.MAX_MESSAGE:
+                        self.kill("error", "the submission corrupted the grader's channel")
+                        raise self._gone()
+                    if len(self.buf) >= 8 + n:
+                        body, self.buf = bytes(self.buf[8 : 8 + n]), self.buf[8 + n :]
+                        try:
+                            reply = protocol.unpack(body)
+                        except protocol.ProtocolError as err:
+                            self.kill("error", f"the submission corrupted the grader's channel ({err})")
+                            raise self._gone() from None
+                        if not isinstance(reply, dict):
+                            self.kill("error", "the submission corrupted the grader's channel")
+                            raise self._gone()
+                        return reply
+                self._watch(deadline, what)
+                r, _, _ = select.select([self.res_r], [], [], 0.05)
+                if r:
+                    chunk = os.read(self.res_r, 1 << 20)
+                    if not chunk:
+                        self.proc.wait(timeout=5)
+                        raise self._gone()
+                    self.buf += chunk
+        except subprocess.TimeoutExpired:
+            self.kill("crashed", "the process closed its channel and hung")
+            raise self._gone() from None
