@@ -93,6 +93,13 @@ def test_one_odd_string_does_not_lose_the_csv(tmp_path):
     assert got[0]["detail"] == "nul\\x00 rtl\u202e zwj\u200d line\u2028sep \U0001F600" and got[1]["detail"] == "all good"
 
 
+def test_progress_lines_escape_what_a_terminal_would_run(capsys):
+    from nnworkshop.grading.stopping import Lines
+
+    Lines()("bad\udcff\x1b]0;owned\x07\x1b[2J name.ipynb: 10/10 ok")
+    assert capsys.readouterr().out == "bad\\udcff\\x1b]0;owned\\x07\\x1b[2J name.ipynb: 10/10 ok\n"
+
+
 # ---------------------------------------------------------------- feedback
 
 
@@ -149,6 +156,19 @@ def test_symlinked_and_fifo_outputs_are_refused_before_grading(tmp_path, capsys)
     assert "alice is a symbolic link" in capsys.readouterr().err
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "ok.csv").exists()
     assert victim.read_text() == "keep me"
+
+
+def test_atomic_write_keeps_the_mode_and_never_follows_a_planted_partial_file(tmp_path):
+    from nnworkshop.grading.atomic import partial_path, write_atomic
+
+    target, victim = tmp_path / "g.csv", tmp_path / "victim.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    victim.write_text("keep me")
+    partial_path(target).symlink_to(victim)  # as if planted, or left by a crash
+    write_atomic(target, "new\n")
+    assert target.read_text() == "new\n" and (target.stat().st_mode & 0o777) == 0o640
+    assert victim.read_text() == "keep me" and not os.path.lexists(partial_path(target))
 
 
 # ---------------------------------------------------------------- seed and exercise flags
@@ -248,7 +268,7 @@ def test_sigterm_writes_what_was_graded_and_resume_grades_only_the_rest(tmp_path
     for r in first:
         name = Path(r["submission"]).stem
         assert (tmp_path / "fb" / f"{name}.md").is_file() and (tmp_path / "json" / name / "results.json").is_file()
-    assert sorted(os.listdir(tmp)) == [] and [p.name for p in tmp_path.glob(".*.tmp")] == []  # cleaned up
+    assert sorted(os.listdir(tmp)) == [] and [p.name for p in tmp_path.rglob(".*.partial")] == []  # cleaned up
 
     done = subprocess.run(cli(*args, "--resume"), env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

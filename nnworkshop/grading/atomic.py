@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -21,6 +20,9 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _umask()  # read once, at import: setting it later would race with children started by other threads
 
 
 def check_target(path, flag: str = "--out") -> Path:
@@ -57,18 +59,31 @@ def check_subfolder(path, flag: str) -> Path:
     return check_folder(path, flag)
 
 
+def partial_path(path) -> Path:
+    """Where ``write_atomic`` writes ``path`` before renaming it: a fixed name, so the grader can protect it too."""
+    path = Path(path)
+    return path.parent / f".{path.name}.partial"
+
+
 def write_atomic(path, text: str, flag: str = "--out") -> Path:
     """Write ``text`` (UTF-8; characters it cannot encode, such as lone surrogates, as backslash escapes) to ``path``.
 
     The file appears whole, with the permissions of the file it replaces (or the umask's for a new one).
+    The temporary file (``partial_path``) is created exclusively, without following links; writes to one
+    path must not run at the same time (``outputs.Outputs`` holds a lock).
     """
     path = check_target(path, flag)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(os.lstat(path).st_mode)
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        mode = 0o666 & ~_UMASK
+    tmp = partial_path(path)
+    try:
+        os.unlink(tmp)  # left by a crash; unlinking a link removes the link, never its target
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from .atomic import OutputError
+from .atomic import OutputError, partial_path
 from .grader import Options, grade
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed)
-    protect = [args.out] + [p for p in (args.results_json, args.feedback) if p is not None]
+    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
     lines = Lines()
 
     def progress(r):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -36,8 +37,17 @@ def stop_on_signals(stop: threading.Event, signals=(signal.SIGINT, signal.SIGTER
             signal.signal(s, h)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences) and unencodable ones as backslash escapes."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class Lines:
-    """Prints progress lines to stdout from any thread; once the reader has gone (``BrokenPipeError``) it stops
+    """Prints progress lines (``printable``) to stdout from any thread; once the reader has gone (``BrokenPipeError``) it stops
     printing, points stdout at /dev/null so nothing fails at exit, and sets ``closed``; the grading goes on."""
 
     def __init__(self):
@@ -49,7 +59,7 @@ class Lines:
             if self.closed:
                 return
             try:
-                print(text, flush=True)
+                print(printable(text), flush=True)
             except BrokenPipeError:
                 self.closed = True
                 try:
