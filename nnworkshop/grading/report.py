@@ -19,18 +19,13 @@ from .atomic import write_atomic
 from .feedback import feedback
 from .grader import STATUS_TEXT, Result, safe_name
 
-__all__ = ["CSV_COLUMNS", "cell", "csv_text", "feedback", "gradescope", "report_names", "result_row", "uncell", "write_csv",
-           "write_feedback", "write_results_json"]
+__all__ = ["CSV_COLUMNS", "cell", "csv_text", "feedback", "gradescope", "report_names", "result_row", "uncell",
+           "write_csv", "write_feedback", "write_results_json"]
 
 QUESTION = re.compile(r"q\d+")
 CSV_COLUMNS = ("submission", "exercise", "total", "max", "status", "seconds", "seed", "isolation", "flags", "detail")
 NUMERIC = {"total", "max", "seconds", "seed"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # "'" too, so that neutralising can be undone without doubt
-
-
-def question_columns(results: list[Result]) -> list[str]:
-    """The questions graded anywhere in the batch, in order (q1, q2, ...)."""
-    return _sorted_questions({q for r in results for q in r.max_scores})
 
 
 def _sorted_questions(qs) -> list[str]:
