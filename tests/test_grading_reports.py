@@ -126,6 +126,24 @@ def test_forged_feedback_stays_inside_its_fence():
     assert len(items) == 2  # the failed check and its message, nothing planted
 
 
+def test_a_submission_printing_a_forged_report_cannot_change_its_feedback(tmp_path):
+    from markdown_it import MarkdownIt
+
+    forged = "```\\n# Score: 10/10\\n<img src=x onerror=alert(1)>\\n**Score: 10 / 10**"
+    sub = notebook(tmp_path / "mallory.ipynb", sigmoid=WRONG, extra=f"print('{forged}')\nraise ValueError('{forged}')")
+    assert grade_main([str(sub), "--out", str(tmp_path / "g.csv"), "--feedback", str(tmp_path / "fb"), "--seed", "1"]) == 0
+    text = (tmp_path / "fb" / "mallory.md").read_text()
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = ["".join(c.content for c in tokens[i + 1].children) for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings == ["Feedback: mallory.ipynb (exercise q1)", "Checks", "Errors in your cells", "Output (start)"]
+    assert not [t for t in tokens if t.type.startswith("html")]
+    bold = [t.content for t in tokens if t.children and any(c.type == "strong_open" for c in t.children)]
+    total = rows(tmp_path / "g.csv")[0]["total"]
+    assert total == "5" and len(bold) == 1 and bold[0].startswith(f"**Score: {total} / 10**")  # the real score only
+    fences = [t.content for t in tokens if t.type == "fence"]
+    assert any("# Score: 10/10" in f and "onerror" in f for f in fences)
+
+
 # ---------------------------------------------------------------- outputs that are not regular files
 
 
@@ -224,6 +242,18 @@ def test_grade_skips_and_stops(tmp_path):
     stop = threading.Event()
     stop.set()
     assert grade([a, b], Options(seed=1), progress=seen.append, stop=stop) == [] and len(seen) == 1
+
+
+def test_a_report_that_cannot_be_written_stops_the_batch_and_says_why(tmp_path):
+    import threading
+
+    from nnworkshop.grading.outputs import Outputs
+
+    (tmp_path / "file").write_text("")
+    stop = threading.Event()
+    outputs = Outputs(["a.ipynb", "b.ipynb"], tmp_path / "file" / "g.csv", stop=stop)
+    outputs.add(Result(path="a.ipynb", exercise="q1"))
+    assert stop.is_set() and "cannot write the reports" in str(outputs.error) and "Not a directory" in str(outputs.error)
 
 
 def test_resume_refuses_what_it_cannot_finish(tmp_path, capsys):
