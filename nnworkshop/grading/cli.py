@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
+import threading
 import time
 from pathlib import Path
 
+from .atomic import OutputError, partial_path
 from .grader import IsolationError, Options, grade
-from .report import write_csv, write_feedback, write_results_json
+from .isolation import missing, probe
+from .outputs import Outputs
+from .resume import ResumeError, read_previous
+from .stopping import Lines, stop_on_signals
 
 
 def _positive(kind):
@@ -45,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6"),
                    help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
-    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed (default: a fresh secret one)")
+    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed (default: a fresh one, written "
+                                           "into the CSV and every results.json so the run can be repeated)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish an interrupted batch: keep the rows already in --out, grade only the submissions "
+                        "missing from it, with its seed")
     p.add_argument("--isolation", choices=("kernel", "guard-only"), default="kernel",
                    help="kernel (default): each submission in its own namespaces, Landlock and cgroup, and refuse to "
                         "start where a layer is missing; guard-only: only the in-process guard (written into the reports)")
@@ -53,35 +63,70 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Grade, write the reports, print a line per submission; 0 when the batch was graded."""
+    """Grade, write the reports as each submission finishes, print a line per submission.
+
+    0 when the batch was graded; 2 for bad input; 128 + the signal's number when SIGINT/SIGTERM stopped it.
+    """
     args = build_parser().parse_args(argv)
     missing = [str(p) for p in args.submissions if not p.is_file()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
-                   max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=args.seed,
-                   isolation=args.isolation)
-    protect = [args.out] + [p for p in (args.results_json, args.feedback) if p is not None]
-
-    def progress(r):
-        print(f"{r.path}: {r.total:g}/{r.max_total:g} {r.status} ({r.seconds:.1f} s)"
-              + (f" - {r.detail}" if r.detail else ""), flush=True)
-
-    t0 = time.monotonic()
+    lacking = missing(probe()) if args.isolation == "kernel" else []
+    if lacking:  # before any file is written
+        print("error: the kernel sandbox is not available here, so submissions could read each other's files, the "
+              "network and the grader: " + "; ".join(lacking) + ". Fix that (nnworkshop doctor lists the layers), or "
+              "grade anyway with --isolation=guard-only, which is written into every report.", file=sys.stderr)
+        return 2
+    stop = threading.Event()
     try:
-        results = grade(args.submissions, opts, workers=args.workers, protect=protect, progress=progress)
-    except IsolationError as err:
+        previous = read_previous(args.out, args.submissions, args.seed, args.exercise) if args.resume else None
+        seed = args.seed if args.seed is not None else previous.seed if previous and previous.seed is not None else \
+            secrets.randbits(48)  # < 10**15: a spreadsheet shows it exactly
+        outputs = Outputs(args.submissions, args.out, args.results_json, args.feedback,
+                          kept=previous.rows if previous else None, stop=stop)
+        outputs.check()
+        outputs.write_csv()  # now: the path is writable, and a stale CSV never passes for this batch's
+    except (ResumeError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    write_csv(results, args.out)
-    if args.results_json:
-        write_results_json(results, args.results_json)
-    if args.feedback:
-        write_feedback(results, args.feedback)
-    bad = sum(r.status != "ok" for r in results)
-    print(f"graded {len(results)} submission(s) in {time.monotonic() - t0:.1f} s with {args.workers} worker(s); "
-          f"{bad} not ok; wrote {args.out}")
+    opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
+                   max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
+                   isolation=args.isolation)
+    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
+    lines = Lines()
+
+    def progress(r):
+        outputs.add(r)
+        lines(f"{r.path}: {r.total:g}/{r.max_total:g} {r.status} ({r.seconds:.1f} s)"
+              + (f" - {r.detail}" if r.detail else "") + (f" [flagged: {' '.join(r.flags)}]" if r.flags else ""))
+
+    t0 = time.monotonic()
+    with stop_on_signals(stop) as caught:
+        try:
+            grade(args.submissions, opts, workers=args.workers, protect=protect, progress=progress,
+                  skip=outputs.done(), stop=stop)
+        except IsolationError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:  # a second Ctrl-C: the files hold every submission finished so far
+            stop.set()
+    n, before = len(outputs.paths), outputs.kept
+    done = before + outputs.graded
+    if outputs.error is not None:
+        print(f"error: {outputs.error}\nstopped after {done} of {n} submission(s); fix the output path and run the "
+              "same command with --resume to finish.", file=sys.stderr)
+        return 2
+    if caught:
+        print(f"stopped by {caught[0].name}: {done} of {n} submission(s) graded ({outputs.graded} in this run"
+              + (f", {before} before" if before else "") + f"), written to {args.out}. To finish, run the same "
+              "command again with --resume.", file=sys.stderr)
+        return 128 + caught[0].value
+    bad = sum(row.get("status") != "ok" for row in outputs.rows if row is not None)
+    lines(f"graded {outputs.graded} submission(s) in {time.monotonic() - t0:.1f} s with {args.workers} worker(s)"
+          + (f" ({before} already in {args.out})" if before else "") + f"; {bad} not ok; seed {seed}; wrote {args.out}")
+    if lines.closed:
+        print(f"nnworkshop grade: standard output was closed; grading went on and wrote {args.out}", file=sys.stderr)
     return 0
 
 

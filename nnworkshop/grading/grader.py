@@ -27,7 +27,7 @@ import numpy as np
 from . import isolation
 from ._hidden.checks import POINTS, QUESTIONS, Fail
 from .isolation import policy
-from .notebook import SubmissionError, read_submission
+from .notebook import SubmissionError, exercise_flags, read_submission
 from .process import Child, ChildGone
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
@@ -97,6 +97,9 @@ class Result:
     output: str = ""
     output_bytes: int = 0
     seconds: float = 0.0
+    seed: int | None = None  # the batch seed the hidden inputs were drawn from
+    isolation: str = ""  # the walls the submission ran behind, in words
+    flags: list = field(default_factory=list)  # sentences for the instructor (e.g. another exercise's notebook)
 
     @property
     def total(self) -> float:
@@ -261,7 +264,7 @@ class Ctx:
 
 def _grade(path: Path, batch: "Batch") -> Result:
     t0 = time.monotonic()
-    result = Result(path=str(path), exercise=None)
+    result = Result(path=str(path), exercise=None, seed=batch.seed, isolation=batch.isolation)
     opts = batch.opts
     try:
         sub = read_submission(path)
@@ -271,6 +274,7 @@ def _grade(path: Path, batch: "Batch") -> Result:
         return result
     exercise = opts.exercise or sub.exercise
     result.exercise = exercise
+    result.flags = exercise_flags(sub, opts.exercise)
     if exercise not in QUESTIONS:
         result.status = "error"
         result.detail = (f"{path}: unknown exercise {exercise!r}; the notebook's metadata (nnworkshop.exercise) names none "
@@ -336,6 +340,7 @@ class Batch:
         self.cancelled = False
         self.seed = opts.seed if opts.seed is not None else secrets.randbits(63)
         self.workdir = tempfile.mkdtemp(prefix="nnw-batch-")
+        self.cancelled = False
         self._digits = None
         self._lock = threading.Lock()
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
@@ -405,30 +410,59 @@ class Batch:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def grade(paths, opts: Options | None = None, workers: int = 1, protect=(), progress=None) -> list[Result]:
+def _watch_stop(stop: threading.Event, batch: Batch, done: threading.Event) -> None:
+    while not done.is_set():
+        if stop.wait(0.05):
+            batch.cancel()
+            return
+
+
+def grade(paths, opts: Options | None = None, workers: int = 1, protect=(), progress=None, skip=(),
+          stop: threading.Event | None = None) -> list[Result]:
     """Grade every submission in ``paths`` (``workers`` at a time); results in the same order.
 
     ``protect``: extra paths the submissions may not read (the grader adds its outputs). ``progress``:
-    called with each ``Result`` as it finishes.
+    called with each ``Result`` as it finishes. ``skip``: submissions of the batch not graded this time
+    (already graded, for ``--resume``); they stay protected like every submission of the batch.
+    ``stop``: once this event is set, no submission starts and the running ones are cancelled
+    (``Batch.cancel``); only submissions that finished before it was set are returned and passed to
+    ``progress``, the others are left out (not graded).
     """
     opts = opts or Options()
     paths = [Path(p) for p in paths]
+    skipped = {str(p) for p in skip}
     batch = Batch(opts, paths, [Path(p) for p in protect])
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_stop, args=(stop, batch, done), daemon=True) if stop is not None else None
+    if watcher is not None:
+        watcher.start()
+    stopped = stop.is_set if stop is not None else (lambda: False)
     try:
         def one(p):
+            if stopped():
+                return None
             try:
                 r = _grade(p, batch)
             except Exception as err:  # noqa: BLE001 - one broken submission never stops the batch
-                r = Result(path=str(p), exercise=opts.exercise, status="error", detail=f"grader error: {type(err).__name__}: {err}")
+                r = Result(path=str(p), exercise=opts.exercise, status="error", seed=batch.seed, isolation=batch.isolation,
+                           detail=f"grader error: {type(err).__name__}: {err}")
+            if stopped():  # it may have been cut short by the stop: not reported, graded again by --resume
+                return None
             if progress:
                 progress(r)
             return r
 
+        todo = [p for p in paths if str(p) not in skipped]
         if workers <= 1:
-            return [one(p) for p in paths]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, paths))
+            results = [one(p) for p in todo]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(one, todo))
+        return [r for r in results if r is not None]
     finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
         batch.close()
 
 

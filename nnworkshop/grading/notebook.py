@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAGIC = re.compile(r"^(\s*)[%!]")
+NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-6])(?![a-z0-9])")  # q1..q6 between non-alphanumerics: q3_backprop, alice-q3
 
 
 class SubmissionError(ValueError):
@@ -83,3 +84,29 @@ def read_submission(path) -> Submission:
         cells.append(src)
         skipped += n
     return Submission(path, cells, exercise, skipped)
+
+
+def name_exercise(path) -> str | None:
+    """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several."""
+    found = set(NAME_TOKEN.findall(Path(path).stem.lower()))
+    return found.pop() if len(found) == 1 else None
+
+
+def exercise_flags(sub: Submission, forced: str | None) -> list[str]:
+    """Sentences for the instructor when the notebook may belong to another exercise than it is graded as.
+
+    With ``forced`` (``--exercise``) the notebook is graded as that exercise and flagged when its metadata
+    or its file name says another one. Without it, it is graded as its metadata says and flagged when
+    its file name says another exercise (or, with no metadata, which one the name says).
+    """
+    graded_as = forced or sub.exercise
+    why = "--exercise" if forced else "its metadata"
+    named = name_exercise(sub.path)
+    flags = []
+    if forced and sub.exercise is not None and sub.exercise != forced:
+        flags.append(f"Its metadata says exercise {sub.exercise[:40]!r}, but it was graded as {forced} (--exercise).")
+    if named and graded_as and named != graded_as:
+        flags.append(f"Its file name says {named}, but it was graded as {graded_as} ({why}).")
+    if named and not graded_as:
+        flags.append(f"Its metadata names no exercise; its file name says {named} (pass --exercise {named} to grade it).")
+    return flags

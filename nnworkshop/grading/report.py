@@ -1,46 +1,92 @@
 """Grading reports: the CSV, Gradescope ``results.json`` files and per-learner feedback.
 
 Everything here is written by the parent from its own ``Result`` objects; nothing a submission wrote
-is read. Feedback names failed checks and what went wrong, never a check's code, inputs or answers.
+is read. Every file is written atomically (``atomic.write_atomic``). CSV text cells that a spreadsheet
+would read as a formula (``= + - @``, tab, carriage return first) get a leading ``'``; numeric columns
+are written as plain numbers.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
+import re
 from pathlib import Path
 
+from .atomic import write_atomic
+from .feedback import feedback
 from .grader import STATUS_TEXT, Result, safe_name
 
+__all__ = ["CSV_COLUMNS", "cell", "csv_text", "feedback", "gradescope", "report_names", "result_row", "uncell",
+           "write_csv", "write_feedback", "write_results_json"]
 
-def question_columns(results: list[Result]) -> list[str]:
-    """The questions graded anywhere in the batch, in order (q1, q2, ...)."""
-    seen = {q for r in results for q in r.max_scores}
-    return sorted(seen, key=lambda q: (len(q), q))
+QUESTION = re.compile(r"q\d+")
+CSV_COLUMNS = ("submission", "exercise", "total", "max", "status", "seconds", "seed", "isolation", "flags", "detail")
+NUMERIC = {"total", "max", "seconds", "seed"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # "'" too, so that neutralising can be undone without doubt
+
+
+def _sorted_questions(qs) -> list[str]:
+    return sorted(qs, key=lambda q: (len(q), q))
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def cell(column: str, value) -> str:
+    """A CSV cell: numbers as numbers in numeric columns; any text a spreadsheet would run as a formula gets a ``'``."""
+    text = "" if value is None else str(value)
+    text = text.replace("\0", "\\x00")
+    if (column in NUMERIC or QUESTION.fullmatch(column)) and (text == "" or _is_number(text)):
+        return text
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def result_row(r: Result) -> dict:
+    """One submission's CSV row (column -> value; ``csv_text`` neutralises the cells)."""
+    row = {"submission": r.path, "exercise": r.exercise or "", "total": _fmt(r.total), "max": _fmt(r.max_total),
+           "status": r.status, "seconds": f"{r.seconds:.2f}", "seed": "" if r.seed is None else str(r.seed),
+           "isolation": r.isolation, "flags": " ".join(r.flags), "detail": r.detail}
+    row.update({q: _fmt(r.scores[q]) for q in r.max_scores if q in r.scores})
+    return row
+
+
+def uncell(text: str) -> str:
+    """The value a cell written by ``cell`` holds (its leading ``'`` removed)."""
+    return text[1:] if text.startswith("'") else text
+
+
+def csv_text(rows: list[dict]) -> str:
+    """The CSV of ``rows``: submission, exercise, a column per question graded, then ``CSV_COLUMNS``'s others."""
+    questions = _sorted_questions({k for row in rows for k, v in row.items() if QUESTION.fullmatch(k) and v != ""})
+    header = ["submission", "exercise", *questions, *CSV_COLUMNS[2:]]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([cell(k, row.get(k, "")) for k in header])
+    return buf.getvalue()
+
+
 def write_csv(results: list[Result], path) -> Path:
-    """A row per submission: submission, exercise, a column per question, total, max, status, seconds, detail."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    questions = question_columns(results)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["submission", "exercise", *questions, "total", "max", "status", "seconds", "detail"])
-        for r in results:
-            w.writerow([r.path, r.exercise or "", *(_fmt(r.scores[q]) if q in r.scores else "" for q in questions),
-                        _fmt(r.total), _fmt(r.max_total), r.status, f"{r.seconds:.2f}", r.detail])
-    return path
+    """A row per submission, written atomically (see ``csv_text``)."""
+    return write_atomic(path, csv_text([result_row(r) for r in results]))
 
 
-def report_names(results: list[Result]) -> list[str]:
+def report_names(results_or_paths) -> list[str]:
     """One unique file-name stem per submission (``alice``, ``alice-2``, ...)."""
     taken: set = set()
-    return [safe_name(r.path, taken) for r in results]
+    return [safe_name(getattr(r, "path", r), taken) for r in results_or_paths]
 
 
 def gradescope(r: Result) -> dict:
@@ -52,57 +98,31 @@ def gradescope(r: Result) -> dict:
     ]
     out = f"Status: {r.status} ({STATUS_TEXT.get(r.status, r.status)}). {r.detail}".strip()
     return {"score": r.total, "execution_time": round(r.seconds, 2), "output": out, "tests": tests,
-            "extra_data": {"status": r.status, "exercise": r.exercise, "max": r.max_total}}
+            "extra_data": {"status": r.status, "exercise": r.exercise, "max": r.max_total, "seed": r.seed,
+                           "isolation": r.isolation, "flags": list(r.flags)}}
+
+
+def results_json_path(folder, name: str) -> Path:
+    return Path(folder) / name / "results.json"
+
+
+def write_one_results_json(r: Result, path) -> Path:
+    return write_atomic(path, json.dumps(gradescope(r), indent=2) + "\n", flag="--results-json")
+
+
+def feedback_path(folder, name: str) -> Path:
+    return Path(folder) / f"{name}.md"
+
+
+def write_one_feedback(r: Result, path) -> Path:
+    return write_atomic(path, feedback(r), flag="--feedback")
 
 
 def write_results_json(results: list[Result], folder) -> list[Path]:
     """``folder/<name>/results.json`` for each submission."""
-    paths = []
-    for name, r in zip(report_names(results), results):
-        path = Path(folder) / name / "results.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(gradescope(r), indent=2) + "\n", encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def feedback(r: Result, excerpt: int = 2000) -> str:
-    """Markdown feedback for the learner who handed in ``r``."""
-    lines = [f"# Feedback: {Path(r.path).name}" + (f" (exercise {r.exercise})" if r.exercise else ""), "",
-             f"**Score: {_fmt(r.total)} / {_fmt(r.max_total)}**  ", f"Status: {r.status}, {STATUS_TEXT.get(r.status, '')}."]
-    if r.detail:
-        lines.append(f"{r.detail}.".replace("..", "."))
-    if r.status in ("timeout", "memory", "exited", "crashed"):
-        lines.append("Your notebook was graded on what it had defined before that happened.")
-    if r.checks:
-        lines += ["", "## Checks", "", "The grader's checks are hidden: they run on inputs drawn when grading, "
-                  "different from the public checks in your notebook. Their names say what they test.", ""]
-        for c in r.checks:
-            mark = "passed" if c.passed else "FAILED"
-            lines.append(f"- {mark} `{c.id}` ({_fmt(c.earned)}/{_fmt(c.points)}): {c.title}")
-            if c.message:
-                lines.append(f"  - {c.message}")
-    if r.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in r.notes]
-    if r.cell_errors:
-        lines += ["", "## Errors in your cells", ""]
-        for e in r.cell_errors[:10]:
-            lines += ["```", e[-1500:], "```"]
-    if r.output_bytes:
-        shown = r.output[:excerpt]
-        more = r.output_bytes - len(shown.encode("utf-8", errors="replace"))
-        lines += ["", "## Output (start)", "", "```", shown.rstrip(), "```"]
-        if more > 0:
-            lines.append(f"({r.output_bytes} bytes of output in all; the rest is not shown.)")
-    return "\n".join(lines) + "\n"
+    return [write_one_results_json(r, results_json_path(folder, n)) for n, r in zip(report_names(results), results)]
 
 
 def write_feedback(results: list[Result], folder) -> list[Path]:
     """``folder/<name>.md`` for each submission."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, r in zip(report_names(results), results):
-        path = Path(folder) / f"{name}.md"
-        path.write_text(feedback(r), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return [write_one_feedback(r, feedback_path(folder, n)) for n, r in zip(report_names(results), results)]
