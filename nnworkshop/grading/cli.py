@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .atomic import OutputError, partial_path
 from .grader import IsolationError, Options, grade
-from .isolation import missing, probe
+from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
 from .stopping import Lines, stop_on_signals
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    lacking = missing(probe()) if args.isolation == "kernel" else []
+    lacking = isolation.missing(isolation.probe()) if args.isolation == "kernel" else []
     if lacking:  # before any file is written
         print("error: the kernel sandbox is not available here, so submissions could read each other's files, the "
               "network and the grader: " + "; ".join(lacking) + ". Fix that (nnworkshop doctor lists the layers), or "
