@@ -13,6 +13,10 @@ def _doctor(args) -> int:
 
 
 def _bench(rest) -> int:
+    if "--grading" in rest:
+        from .grading.bench import main as grading_bench_main
+
+        return grading_bench_main(rest)
     from .bench import main as bench_main
 
     return bench_main(rest)

@@ -61,6 +61,14 @@ def run_doctor(out=None) -> int:
                 "or set NNWORKSHOP_DATA to a folder that has MNIST/raw/ inside."
             )
 
+    from .grading import isolation
+
+    layers = isolation.probe()
+    lacking = isolation.missing(layers)
+    say(f"  grading      {'kernel sandbox: ' + isolation.describe(layers) if not lacking else 'no kernel sandbox here'}")
+    for line in lacking:  # only instructors who grade need it: a note, not a problem for learners
+        say(f"               missing {line}")
+
     from .config import quick_mode
 
     say(f"  quick mode   {'on (NNWORKSHOP_QUICK)' if quick_mode() else 'off (full course settings)'}")
