@@ -45,6 +45,19 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: each shared page split among the processes sharing it (so forked copies are not
+    counted many times over); the RSS where the kernel has no ``smaps_rollup``."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return _rss_kb(pid)
+
+
 def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it (through ``/proc/PID/task/TID/children``)."""
     found, todo = [], [pid]
@@ -57,6 +70,30 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             pass
     return found
+
+
+def anonymous_files_kb(pids: list[int]) -> int:
+    """Kilobytes held in memory-backed files that ``pids`` have open (``memfd_create``, /dev/shm), each counted once:
+    memory that neither RSS nor ``RLIMIT_DATA`` sees until it is mapped."""
+    seen, total = set(), 0
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            path = f"/proc/{pid}/fd/{fd}"
+            try:
+                target = os.readlink(path)
+                if not (target.startswith("/memfd:") or target.startswith("/dev/shm/")):
+                    continue
+                st = os.stat(path)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks // 2
+    return total
 
 
 class _Output:
@@ -132,9 +169,10 @@ class Child:
             self.group.set_memory(self.group.usage() + opts.memory_mb * MB)
 
     def _rss_tree_kb(self) -> int:
-        """Without a cgroup: the resident memory of the process and all it started (shared pages counted
-        once per process, so an over-estimate; the cgroup, where there is one, counts each page once)."""
-        return sum(_rss_kb(p) for p in descendants(self.proc.pid))
+        """Without a cgroup: the memory of the process and all it started (proportional set size: shared pages
+        split among their sharers), plus the memory-backed files they hold open."""
+        pids = descendants(self.proc.pid)
+        return sum(_pss_kb(p) for p in pids) + anonymous_files_kb(pids)
 
     def kill(self, status: str | None = None, detail: str = "") -> None:
         """Kill the process and everything it started (its cgroup, its PID namespace, its process group)."""
