@@ -230,3 +230,23 @@ def test_honest_submissions_in_the_same_batch_keep_full_marks(graded):
     for results in graded[0].values():
         for name in ("alice_q1.py", "q1_activations.ipynb"):
             assert (results[name].total, results[name].status) == (10, "ok"), results[name].detail
+
+
+def test_children_die_with_the_grader(world, tmp_path):
+    """SIGKILL the grader mid-batch: the submission's processes, and what they forked, go with it."""
+    sub = tmp_path / "forever.py"
+    sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport os, time\nif os.fork() == 0:\n"
+                   "    os.setsid()\n    time.sleep(600)\nprint('ready', flush=True)\ntime.sleep(600)\n")
+    grader = subprocess.Popen([sys.executable, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
+                               "--out", str(tmp_path / "g.csv"), "--cell-timeout", "300"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(_leftovers()) < 4 and time.monotonic() < deadline:  # holder, init, runner, the forked one
+        time.sleep(0.2)
+    assert len(_leftovers()) >= 4, "the submission never started"
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while _leftovers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _leftovers() == []

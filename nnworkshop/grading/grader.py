@@ -251,8 +251,6 @@ class Ctx:
                 raise Fail(f"{name} is not defined (keep the function names of the exercise)")
             if kind == "badvalue":
                 raise Fail(f"{name} {reply.get('evalue')}")
-            if kind == "badvalue":
-                raise Fail(f"{name} {reply.get('evalue')}")
             if kind == "exit":
                 raise Fail(f"{name} called sys.exit()")
             raise Fail(f"{name} raised {reply.get('ename', 'an error')}: {str(reply.get('evalue', ''))[:200]}")

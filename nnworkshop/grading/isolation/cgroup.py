@@ -105,6 +105,21 @@ def available() -> tuple[str | None, str]:
     return None, f"{why2}; {why1}"
 
 
+def _sweep(base: Path) -> None:
+    """Remove the empty groups a grader that was killed (SIGKILL, power cut) could not remove itself."""
+    try:
+        stale = [d for d in base.iterdir() if d.name.startswith("nnworkshop-") and d.is_dir()]
+    except OSError:
+        return
+    for d in stale:
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                d.rmdir()  # refused while any process is still inside
+            except OSError:
+                pass
+
+
 class Cgroup:
     """One child's group (``version`` "v2" or "v1"): limits, usage, OOM kills, kill-all, removal."""
 
@@ -122,6 +137,7 @@ class Cgroup:
                 raise OSError(why)
             self.dirs = {c: b / name for c, b in bases.items()}
         for d in set(self.dirs.values()):
+            _sweep(d.parent)
             d.mkdir()
         self.set_memory(memory_bytes)
         self._write("pids", "pids.max", str(max_tasks))
