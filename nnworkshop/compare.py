@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bench import sync_for, timed
+from .config import SIZES
 from .history import History
-
-SIZES = (784, 128, 64, 10)
+from .timing import sync_for, timed
 
 
 @dataclass

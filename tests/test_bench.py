@@ -2,7 +2,7 @@
 
 A benchmark, not a test: nothing here asserts a speed. What is checked is that the harness
 measures what it says (epoch counts, memory of the warm-up epoch), that tiling and the data
-forms agree, that the targets are judged from the numbers, and that a missing MNIST fails clearly.
+forms agree, and that a missing MNIST fails clearly.
 """
 
 import json
@@ -47,9 +47,7 @@ def test_python_dash_m_json_has_every_field(tmp_path):
     cost = out["import_cost"]
     assert cost["torch_torchvision_s"] > 0 and cost["nnworkshop_s"] >= 0
     assert cost["scratch_imports_torch"] is False
-    names = [t["target"] for t in out["targets"]]
-    assert any("(b) speed-up over (a)" in n for n in names) and any("import" in n for n in names)
-    assert all(t["met"] in (True, False) for t in out["targets"])  # all measured on CPU, GPU rows absent
+    assert "targets" not in out  # figures only: judging them is the reader's (and the note's) business
 
 
 def test_prints_a_table_with_every_contender(capsys):
@@ -58,7 +56,7 @@ def test_prints_a_table_with_every_contender(capsys):
     assert code == 0
     for key in ("(a)", "(b)", "(c)", "(d)", "(d_numpy)"):
         assert key in out
-    assert "synthetic" in out and "targets (issue 6)" in out and "on cpu" in out
+    assert "synthetic" in out and "on cpu" in out and "issue" not in out
 
 
 def test_the_nnworkshop_command_passes_its_options_to_bench(capsys):
@@ -147,23 +145,6 @@ def test_gemm_floor_runners_compute_the_epochs_products(synthetic_mnist_root):
     data = bench.load_data(samples=130, root=synthetic_mnist_root)  # 2 batches of 64 and one of 2
     for runner in (bench.gemm_floor_numpy_runner(data.X_np, 64), bench.gemm_floor_torch_runner(data.X, 64, "cpu")):
         assert runner(0) is None  # runs every batch size (64 and the last 2) without a shape error
-
-
-def test_targets_are_judged_from_the_measured_ratios():
-    out = {"device": "cpu", "samples": 60_000, "import_cost": {"nnworkshop_s": 0.05},
-           "results": {"a": {"median_s": 8.0}, "b": {"speedup_vs_a": 13.0, "over_floor": 2.0},
-                       "c": {"over_floor": 1.2, "over_numpy_floor": 1.4}, "d": {}}}
-    met = {t["target"]: t["met"] for t in bench.check_targets(out)}
-    assert met["(b) speed-up over (a)"] is True
-    assert met["(b) / (d) GEMM floor"] is False
-    assert met["(c) / (d_numpy) GEMM floor of its own BLAS"] is False  # judged against NumPy's own BLAS
-    assert met["import nnworkshop on top of torch+torchvision (s)"] is True
-    assert not any(name.startswith("GPU") for name in met)
-    out["device"] = "cuda"
-    out["results"]["b"]["median_s"] = 0.1
-    gpu = {t["target"]: t["met"] for t in bench.check_targets(out)}
-    assert gpu["GPU: (b) seconds per 60,000-digit epoch"] is True
-    assert gpu["GPU: (b) speed-up over (a)"] is False
 
 
 def test_sync_for_cpu_does_nothing_and_cuda_waits_on_the_device():
