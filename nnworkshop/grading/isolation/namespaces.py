@@ -12,7 +12,8 @@ It ends up three processes deep, each waiting for the next::
   anything the submission forks dies with init, and init dies with the holder (``PR_SET_PDEATHSIG``),
   which dies with the grader;
 - network namespace: only a loopback that is down, so no TCP, UDP or DNS at all;
-- mount namespace: the working folder is a fresh tmpfs of ``disk_mb`` (a disk quota), /dev/shm a tiny tmpfs;
+- mount namespace: a root file system of its own (``rootfs``): only allowed paths exist, all read-only; the
+  working folder is a fresh tmpfs of ``disk_mb`` (a disk quota), /dev/shm a tiny tmpfs;
 - IPC and UTS namespaces: no System V shared memory or semaphores shared with anyone.
 
 Why not bubblewrap: it confines a program it starts with ``exec``; here the process confines itself right
@@ -26,6 +27,7 @@ import os
 import signal
 import struct
 
+from . import rootfs
 from . import syscalls as sc
 
 SETUP_FAILED = 71  # the exit code of a holder whose namespaces could not be set up
@@ -60,9 +62,10 @@ def _mirror(status: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def enter(parent_pid: int, folder: str, disk_mb: int, shm_mb: int = 1) -> None:
-    """Put this process in new namespaces; return only in the runner (PID 2). Raises ``OSError`` when the kernel
-    refuses (no user namespaces here): the caller reports the missing layer."""
+def enter(parent_pid: int, folder: str, disk_mb: int, read: list[str], hide: list[str]) -> None:
+    """Put this process in new namespaces and a root file system of its own (``rootfs.build``: ``read`` mirrored
+    read-only, ``hide`` covered); return only in the runner (PID 2). Raises ``OSError`` when the kernel refuses
+    (no user namespaces here): the caller reports the missing layer."""
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the grader died before we could ask to die with it
         os._exit(70)
@@ -83,7 +86,6 @@ def enter(parent_pid: int, folder: str, disk_mb: int, shm_mb: int = 1) -> None:
     try:
         sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
         os.close(status_r)
-        sc.mount("proc", "/proc", "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
         runner = os.fork()
     except OSError as err:  # init must never fall through into the caller's code
         os.write(2, f"sandbox: {err}\n".encode())
@@ -100,7 +102,4 @@ def enter(parent_pid: int, folder: str, disk_mb: int, shm_mb: int = 1) -> None:
                 os._exit(0)
     os.close(status_w)
     sc.prctl(sc.PR_SET_PDEATHSIG, signal.SIGKILL)
-    sc.mount("tmpfs", folder, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, f"size={int(disk_mb)}m,mode=0700")
-    if os.path.isdir("/dev/shm"):
-        sc.mount("tmpfs", "/dev/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC, f"size={int(shm_mb)}m")
-    os.chdir(folder)
+    rootfs.build(folder, disk_mb, read, hide)

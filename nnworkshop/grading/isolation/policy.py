@@ -16,10 +16,10 @@ import sysconfig
 
 from . import landlock as ll
 
-SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/proc", "/sys/devices/system/cpu",
-               "/sys/devices/system/node", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-               "/etc/localtime", "/etc/matplotlibrc",
-               "/dev/urandom", "/dev/random", "/dev/zero")
+SYSTEM_FILES = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/sys/devices/system/cpu",
+                "/sys/devices/system/node", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                "/etc/localtime", "/etc/matplotlibrc")
+SYSTEM_READ = (*SYSTEM_FILES, "/proc", "/dev/urandom", "/dev/random", "/dev/zero", "/dev/full")
 DEVICES_RW = ("/dev/null",)
 
 
@@ -54,6 +54,20 @@ def carve(root: str, rights: int, excluded: list[str]) -> list[tuple[str, int]]:
     for name in entries:
         rules += carve(os.path.join(root, name), rights, inside)
     return rules
+
+
+def mounts(read: list[str], protected: list[str]) -> tuple[list[str], list[str]]:
+    """What the submission's own root file system holds (``rootfs``): the paths to mirror read-only, and the
+    protected paths beneath them to cover with nothing."""
+    paths = []
+    for p in [*python_roots(), *read]:
+        real = os.path.realpath(p)
+        if os.path.exists(real) and real not in paths:
+            paths.append(real)
+    paths += [p for p in SYSTEM_FILES if os.path.lexists(p) and p not in paths]
+    hide = sorted({os.path.realpath(p) for p in protected
+                   if any(_under(os.path.realpath(p), r) and os.path.realpath(p) != r for r in paths)})
+    return paths, hide
 
 
 def rules(folder: str, read: list[str], protected: list[str]) -> list[tuple[str, int]]:

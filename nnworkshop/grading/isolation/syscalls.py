@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -27,6 +28,8 @@ PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}.get(platform.machine().lower())
 SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture (added after the unified table)
 SYS_LANDLOCK_ADD_RULE = 445
 SYS_LANDLOCK_RESTRICT_SELF = 446
@@ -60,6 +63,18 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     """``mount(2)``."""
     enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
     _check(libc().mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+def umount(target: str) -> None:
+    """Detach the mount at ``target`` (``umount2(MNT_DETACH)``)."""
+    _check(libc().umount2(os.fsencode(target), ctypes.c_int(MNT_DETACH)), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """Make ``new_root`` this mount namespace's root (``pivot_root(2)``); the old root goes to ``put_old``."""
+    if SYS_PIVOT_ROOT is None:
+        raise OSError(f"pivot_root: unknown system call number on {platform.machine()}")
+    syscall(SYS_PIVOT_ROOT, os.fsencode(new_root), os.fsencode(put_old))
 
 
 def prctl(option: int, arg: int = 0) -> None:

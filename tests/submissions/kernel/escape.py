@@ -7,8 +7,10 @@
 # work) and grades it with the kernel sandbox, with and without the guard (they all fail).
 
 # %%
+import _socket
 import os
 import socket
+import sys
 import time
 
 
@@ -43,6 +45,23 @@ def connect_abstract():
         s.settimeout(2)
         s.connect("\0nnw-@@TOKEN@@")
         s.sendall(b"LEAK-@@TOKEN@@")
+
+
+def connect_unix_path():
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(2)
+        s.connect("@@UNIX_PATH@@")
+        s.sendall(b"LEAK-@@TOKEN@@")
+
+
+def sendmsg_unix_datagram():
+    a, b = _socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    a.sendmsg([b"LEAK-@@TOKEN@@"], [], 0, "@@UNIX_DGRAM@@")
+
+
+def fchmod_interpreter():
+    fd = os.open(sys.executable, os.O_RDONLY)
+    os.fchmod(fd, os.fstat(fd).st_mode & 0o7777)  # the same mode: proves the right without changing anything
 
 
 def write(path, text="PWNED-@@TOKEN@@"):
@@ -85,5 +104,12 @@ attempt("write /tmp", lambda: write("@@OUTSIDE@@"))
 attempt("write /dev/shm", lambda: write("/dev/shm/nnw-@@TOKEN@@"))
 attempt("overwrite classmate", lambda: write("@@CLASSMATE@@"))
 attempt("fifo outside", lambda: os.mkfifo("@@OUTSIDE@@.fifo"))
+attempt("unix socket of the host", connect_unix_path)
+attempt("unix datagram via sendmsg", sendmsg_unix_datagram)
+attempt("chmod classmate", lambda: os.chmod("@@CLASSMATE@@", 0o666))
+attempt("utime classmate", lambda: os.utime("@@CLASSMATE@@", (1e9, 1e9)))
+attempt("setxattr classmate", lambda: os.setxattr("@@CLASSMATE@@", "user.pwned", b"1"))
+attempt("fchmod the interpreter", fchmod_interpreter)
+attempt("stat the solutions", lambda: os.stat("@@SOLUTIONS_COPY@@"))
 attempt("signal another process", lambda: os.kill(@@VICTIM_PID@@, 9))
 attempt("leave a process behind", leave_process)
