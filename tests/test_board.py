@@ -266,3 +266,27 @@ def test_the_command_prints_address_and_token_and_a_restart_loses_nothing(tmp_pa
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_postgres_store_keeps_runs_like_sqlite():
+    """Runs only where a PostgreSQL database is given: NNWORKSHOP_TEST_POSTGRES=postgresql://user:pw@host/db."""
+    import os
+
+    url = os.environ.get("NNWORKSHOP_TEST_POSTGRES")
+    if not url:
+        pytest.skip("no PostgreSQL here: set NNWORKSHOP_TEST_POSTGRES=postgresql://user:password@host/db to test that store")
+    from nnworkshop.board.store import open_store
+
+    store = open_store(url)
+    store.clear()
+    store.close()
+    with start_board(url, token=CLASS, instructor_token=ADMIN) as b:
+        runs = [a_run(f"P{i}") for i in range(3)]
+        for run in runs:
+            assert send_run(b.url, CLASS, run)["stored"]
+        assert send_run(b.url, CLASS, runs[0])["duplicate"]
+        assert request(b.url, "/api/runs", {**runs[1], "test_acc": 1.0}, CLASS)[0] == 409
+    with start_board(url) as b:  # a restart: tokens and runs are still there
+        assert b.class_token == CLASS
+        assert [r["run_id"] for r in runs_on(b)] == [r["run_id"] for r in runs]
+        assert request(b.url, "/api/admin/clear", {}, ADMIN) == (200, {"removed": 3})
