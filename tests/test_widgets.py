@@ -18,8 +18,9 @@ from nnworkshop.widgets import ExperimentDashboard
 from nnworkshop.widgets.controls import FIELDS
 
 CHOSEN = {
-    "hidden_layers": 2, "width": 32, "activation": "tanh", "optimizer": "sgd_momentum", "lr": 0.05,
-    "batch_size": 16, "epochs": 3, "dropout": 0.1, "weight_decay": 1e-4, "train_size": 300, "seed": 7,
+    "hidden_layers": 2, "widths": (32, 16), "activation": "tanh", "optimizer": "sgd_momentum", "lr": 0.05,
+    "batch_size": 16, "epochs": 3, "dropout": 0.1, "weight_decay": 1e-4, "train_size": 300, "normalize": True,
+    "seed": 7, "repeats": 1,
 }
 
 
@@ -186,7 +187,9 @@ def test_runs_save_as_csv(dashboard, tmp_path):
     path = dashboard.to_csv(tmp_path / "runs.csv")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows == [{k: "" if v is None else str(v) for k, v in run.items()} for run in dashboard.runs]
+    as_text = lambda k, v: "-".join(map(str, v)) if k == "widths" else "" if v is None else str(v)  # noqa: E731
+    assert rows == [{k: as_text(k, v) for k, v in run.items()} for run in dashboard.runs]
+    assert rows[0]["widths"] == "128-64" and rows[0]["parameters"] == "109386"
     assert [float(r["lr"]) for r in rows] == [0.001, 0.01] and rows[1]["batch_size"] == "32"
 
     dashboard.csv_path.value = str(tmp_path / "from_button.csv")
