@@ -43,6 +43,7 @@ class BoardLink:
         self.url, self.token, self.name = board_settings(url, token, name)
         self.on_sent = on_sent
         self.inputs = 784  # features per digit, for the parameter count the board computes
+        self.thread: threading.Thread | None = None  # the last sending thread
         self.message = ""
         self._lock = threading.Lock()
         self.send_button = W.Button(description="Send to board", icon="upload", tooltip="send the runs not sent yet")
@@ -65,6 +66,7 @@ class BoardLink:
         """Send the runs in ``runs`` not sent yet, in a thread (``wait=True``: return when done); the thread."""
         todo = [r for r in runs if not r.sent]
         thread = threading.Thread(target=self._send, args=(todo,), name="nnworkshop-board-send", daemon=True)
+        self.thread = thread
         thread.start()
         if wait:
             thread.join()
