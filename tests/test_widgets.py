@@ -74,7 +74,7 @@ def test_train_button_records_one_run_with_exactly_the_chosen_hyperparameters(da
 
     assert seen_locked and all(seen_locked)  # locked during every epoch
     assert_unlocked(dashboard)
-    assert dashboard.curves.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(p.value[:8] == b"\x89PNG\r\n\x1a\n" for p in dashboard.pictures)
 
 
 def test_curves_redraw_after_every_epoch_while_training(dashboard):
@@ -86,7 +86,7 @@ def test_curves_redraw_after_every_epoch_while_training(dashboard):
         live = legend is not None and any("(training)" in t.get_text() for t in legend.get_texts())
         drawn.append((len(loss_ax.lines[0].get_xdata()) if loss_ax.lines else 0, live))
 
-    dashboard.curves.observe(picture_changed, names="value")
+    dashboard.pictures[1].observe(picture_changed, names="value")
     dashboard.set(epochs=4, train_size=200)
     dashboard.train(wait=True)
     assert drawn == [(1, True), (2, True), (3, True), (4, True), (4, False)]

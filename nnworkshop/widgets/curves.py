@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import statistics
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
@@ -68,6 +70,7 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
     (a run stopped at epoch 7 of 40 fills the axis). ``presenter``: large text, thick lines, big markers.
     """
     st = STYLES[bool(presenter)]
+    fig.set_size_inches(10, 4.8 if presenter else 3.8)  # room for the larger text
     loss_ax, acc_ax = fig.axes
     for ax in (loss_ax, acc_ax):
         ax.clear()
@@ -119,7 +122,28 @@ def _band(ax, members: list[Run], st: dict) -> None:
 
 
 def png(fig: Figure) -> bytes:
-    """``fig`` rendered as PNG bytes (for an ``ipywidgets.Image``)."""
+    """``fig`` rendered as PNG bytes."""
     buf = io.BytesIO()
     fig.canvas.print_png(buf)
     return buf.getvalue()
+
+
+def panel_pngs(fig: Figure) -> list[bytes]:
+    """Each panel of ``fig`` (title, ticks and legend included) as its own PNG, from one rendering.
+
+    Two pictures rather than one let the page put them side by side on a wide screen and one under
+    the other on a narrow one, so neither is shrunk until its text cannot be read.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    height, width = pixels.shape[:2]
+    out = []
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)  # display pixels, origin at the bottom left
+        x0, x1 = max(0, int(box.x0) - 4), min(width, int(np.ceil(box.x1)) + 4)
+        y0, y1 = max(0, int(height - box.y1) - 4), min(height, int(np.ceil(height - box.y0)) + 4)
+        buf = io.BytesIO()
+        imsave(buf, pixels[y0:y1, x0:x1], format="png")
+        out.append(buf.getvalue())
+    return out

@@ -40,7 +40,7 @@ class ExperimentDashboard(RunActions):
     ``NNWORKSHOP_BOARD_NAME`` in the environment; ``auto_send=True`` sends each run as it finishes.
 
     From code: ``set(...)``, ``train(wait=True)``, ``stop()``, ``runs``, ``to_csv(path)``,
-    ``figure`` (the curves as a matplotlib Figure), ``message`` (what the dashboard last said).
+    ``figure`` (the curves as a matplotlib Figure; ``pictures``: its two panels as shown), ``message`` (what the dashboard last said).
     """
 
     def __init__(self, data=None, *, device=None, root=None, board=None, token=None, name=None,
@@ -87,14 +87,17 @@ class ExperimentDashboard(RunActions):
         self.stop_button.add_class("nnw-stop")
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = W.IntProgress(0, min=0, max=self.controls.epochs.value, description="",
-                                      style={"description_width": "80px"})
+                                      style={"description_width": "initial"})
         self.progress.add_class("nnw-progress")
         self.status = W.HTML().add_class("nnw-status")
 
         self.figure = C.new_figure()
-        # the picture scales with its pane (never wider than drawn), so it fits a small screen and a projector
-        self.curves = W.Image(format="png", layout={"width": "100%", "max_width": "1000px", "height": "auto"})
-        self.curves.add_class("nnw-curves")
+        # one picture per panel: side by side when there is room, one under the other when not
+        self.pictures = tuple(W.Image(format="png", layout={"flex": "1 1 340px", "min_width": "0", "max_width": "640px",
+                                                            "height": "auto"}) for _ in range(2))
+        for picture, kind in zip(self.pictures, ("loss", "acc")):
+            picture.add_class("nnw-curves").add_class(f"nnw-{kind}-curves")
+        self.curves = W.HBox(self.pictures, layout={"flex_flow": "row wrap", "align_items": "flex-start", "width": "100%"})
         self.spread = W.HTML().add_class("nnw-spread")
         self.presenter = W.ToggleButton(False, description="Presenter", icon="television",
                                         tooltip="large text, thick lines and big markers, for a projector")
@@ -119,7 +122,7 @@ class ExperimentDashboard(RunActions):
         wrap = {"flex_flow": "row wrap", "align_items": "center", "grid_gap": "0.3em 0.6em"}
         buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
         right = W.VBox([buttons, self.status, self.device_box, self.message_box, self.curves, self.spread],
-                       layout={"flex": "1 1 34em", "min_width": "0"})
+                       layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
         runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
         top = W.HBox([self.controls.box, right], layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
         self.widget = W.VBox([self.css, top, runs_bar, self.board.widget, self.table.box],
@@ -327,7 +330,8 @@ class ExperimentDashboard(RunActions):
     def _redraw(self, live: R.Run | None = None) -> None:
         with self._draw_lock:
             C.draw(self.figure, self.table.runs, live, presenter=self.presenter.value)
-            self.curves.value = C.png(self.figure)
+            for picture, data in zip(self.pictures, C.panel_pngs(self.figure)):
+                picture.value = data
             lines = C.spread_text([r for r in self.table.runs if r.visible])
             self.spread.value = "<br>".join(html.escape(t) for t in lines)
 
