@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import re
 import subprocess
 import sys
 import threading
@@ -290,3 +291,11 @@ def test_postgres_store_keeps_runs_like_sqlite():
         assert b.class_token == CLASS
         assert [r["run_id"] for r in runs_on(b)] == [r["run_id"] for r in runs]
         assert request(b.url, "/api/admin/clear", {}, ADMIN) == (200, {"removed": 3})
+
+
+def test_measure_command_reports_posts_per_second_and_latency():
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "board", "measure", "--posts", "20", "--threads", "5",
+                             "--latency-samples", "1"], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"posts: 20 runs from 5 learners at once: \d+ posts/s", result.stdout), result.stdout
+    assert re.search(r"post to page (\(1 runs, .*median \d+\.\d\d s|: not measured: )", result.stdout), result.stdout

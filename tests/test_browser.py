@@ -20,7 +20,7 @@ from browser_helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_experiments.ipynb"
-MARKER = "ExperimentDashboard("  # the dashboard cell is the one code cell that builds it
+MARKER = "dashboard = ExperimentDashboard()"  # the dashboard cell, the one code cell that builds it plainly
 SECOND = 1000  # Playwright counts milliseconds
 
 
