@@ -299,3 +299,11 @@ def test_measure_command_reports_posts_per_second_and_latency():
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"posts: 20 runs from 5 learners at once: \d+ posts/s", result.stdout), result.stdout
     assert re.search(r"post to page (\(1 runs, .*median \d+\.\d\d s|: not measured: )", result.stdout), result.stdout
+
+
+def test_the_board_never_imports_torch():
+    probe = ("import sys, nnworkshop.board.app, nnworkshop.board.cli, nnworkshop.board.server, nnworkshop.board.measure; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

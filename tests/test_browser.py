@@ -85,6 +85,11 @@ def test_dashboard_trains_in_jupyterlab(lab, page, tmp_path):
         "el => el.innerText.trim() === '3'", arg=epochs.locator(".widget-readout").element_handle(), timeout=10 * SECOND
     )
 
+    # type a learning rate: exactly 0.05 trains (a log slider used to snap it to 0.056)
+    lr = dash.locator(".nnw-lr input")
+    lr.fill("0.05")
+    lr.press("Enter")
+
     table = dash.locator(".nnw-run-table")
     curves = dash.locator("img.nnw-acc-curves")
     train = dash.locator("button.nnw-train")
@@ -94,6 +99,7 @@ def test_dashboard_trains_in_jupyterlab(lab, page, tmp_path):
     table.locator(".nnw-run-id", has_text="#1").wait_for(timeout=90 * SECOND)
     wait_until_enabled(page, train)  # unlocked after the run
     assert "3/3" in table.inner_text()  # the slider's value reached the kernel: 3 epochs were trained
+    assert "0.05" in table.locator(".widget-html-content").all_inner_texts()  # the lr column, as typed
     assert "done" in table.inner_text()
     assert curves.get_attribute("src") != first_picture  # the curves were redrawn
     assert curves.evaluate("img => img.complete && img.naturalWidth > 300")
