@@ -172,6 +172,16 @@ def test_too_large_and_broken_bodies_are_refused(board):
     big = json.dumps({**a_run(), "name": "x" * (10 * 1024 * 1024)}).encode()  # a 10 MB post
     status, answer = post_big(board.url, big)
     assert status == 413 and f"larger than {MAX_BODY // 1024} kB" in answer["error"]
+    host, port = board.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)  # no Content-Length: the size is counted as read
+    chunks = (b'{"name": "' + b"x" * 65536 for _ in range(64))
+    try:
+        conn.request("POST", "/api/runs", body=chunks, encode_chunked=True,
+                     headers={"Authorization": f"Bearer {CLASS}", "Content-Type": "application/json"})
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    response = conn.getresponse()
+    assert response.status == 413 and "larger than" in json.loads(response.read())["error"]
     status, answer = request(board.url, "/api/runs", raw=b"{not json", token=CLASS)
     assert status == 400 and "not valid JSON" in answer["error"]
     assert runs_on(board) == []

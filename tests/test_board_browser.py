@@ -65,10 +65,12 @@ def inside_or_scrollable(page, selector: str) -> list[str]:
     }).map(el => el.outerHTML.slice(0, 80))""", selector)
 
 
-@pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
-def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, tmp_path, width, height):
+@pytest.mark.parametrize("width,height,zoom", [(1280, 720, 1.0), (1280, 720, 1.5), (1920, 1080, 1.0)],
+                         ids=["1280x720", "1280x720@150%", "1920x1080"])
+def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, tmp_path, width, height, zoom):
     runs = room(board)
-    page = browser.new_page(viewport={"width": width, "height": height})
+    page = browser.new_page(viewport={"width": round(width / zoom), "height": round(height / zoom)},
+                            device_scale_factor=zoom)
     page.set_default_timeout(30 * SECOND)
     page.goto(board.url + "/")
     page.wait_for_function("n => document.querySelectorAll('circle.dot').length === n", arg=N_CHARTS * len(runs))
@@ -82,7 +84,13 @@ def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, t
     assert {"lr", "batch_size", "optimizer"} <= set(settings)  # the settings some runs varied alone
     assert CLASS not in page.content() and ADMIN not in page.content()
     assert inside_or_scrollable(page, "svg, #leaderboard th, #filters label, h1") == []
-    page.screenshot(path=str(tmp_path / f"board_{width}x{height}.png"), full_page=True)
+    shot = f"board_{width}x{height}_{round(zoom * 100)}"
+    page.screenshot(path=str(tmp_path / f"{shot}.png"), full_page=True)
+    page.check("#presenter")  # presenter mode: larger text, still inside the page
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+    assert inside_or_scrollable(page, "svg, #leaderboard th, #filters label, h1") == []
+    page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
+    page.uncheck("#presenter")
 
     new = a_run("Eve", 98.3, lr=0.003)
     sent = time.monotonic()
@@ -95,7 +103,7 @@ def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, t
     page.select_option("#f-optimizer", "sgd")  # a filter: only Di's plain-SGD run
     assert page.locator("#leaderboard tbody tr").count() == 1
     assert page.locator("circle.dot").count() == N_CHARTS
-    print(f"\nboard page {width}x{height}: new run on the page {latency:.2f} s after the post; screenshots in {tmp_path}")
+    print(f"\nboard page {shot}: new run on the page {latency:.2f} s after the post; screenshots in {tmp_path}")
 
 
 def test_instructor_hides_names_and_runs_from_the_page(board, browser, tmp_path):
