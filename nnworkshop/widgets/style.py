@@ -7,6 +7,7 @@ presenter mode raises them inside the dashboard only (class ``nnw-big`` on its r
 BASE = """
 .nnw-dashboard .nnw-run-table .widget-html-content { line-height: 1.5; }
 .nnw-dashboard .nnw-spread, .nnw-dashboard .nnw-parameters { white-space: normal; }
+.nnw-dashboard .nnw-widths > .widget-label { text-align: right; padding-right: 8px; }
 """
 
 BIG = """
