@@ -198,9 +198,11 @@ def test_dashboard_fits_the_screen_with_the_sidebar_open(lab, tmp_path, width, h
             assert curves_width >= min(340, notebook_width - 130), (curves_width, notebook_width)  # never squeezed
             assert dash.evaluate("el => el.scrollWidth <= el.clientWidth + 1")  # only the table box scrolls sideways
 
+            acc = dash.locator("img.nnw-acc-curves")
+            before = acc.get_attribute("src")
             dash.locator("button.nnw-presenter").click()  # presenter mode: larger text, still fits
             page.wait_for_function("el => el.classList.contains('nnw-big')", arg=dash.element_handle())
-            page.wait_for_timeout(500)  # the redrawn curves
+            page.wait_for_function("([img, old]) => img.src !== old", arg=[acc.element_handle(), before])  # redrawn large
             dash.locator("img.nnw-acc-curves").scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
             assert page.evaluate(PLACEMENT, [sels, area]) == []
