@@ -114,7 +114,8 @@ def create_app(store: Store, class_token: str, instructor_token: str) -> Starlet
     async def hide(request: Request):
         _check_token(request, instructor_token)
         body = await _json_body(request)
-        ids, hidden = body.get("run_ids") if isinstance(body, dict) else None, body.get("hidden", True) if isinstance(body, dict) else None
+        body = body if isinstance(body, dict) else {}
+        ids, hidden = body.get("run_ids"), body.get("hidden", True)
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or not isinstance(hidden, bool):
             raise Refused(422, 'send {"run_ids": ["..."], "hidden": true or false}.')
         return JSONResponse({"changed": await run_in_threadpool(store.set_hidden, ids, hidden)})

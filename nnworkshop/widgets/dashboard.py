@@ -146,10 +146,12 @@ class ExperimentDashboard(RunActions):
     # ------------------------------------------------------------------ controls
 
     def set(self, **values) -> None:
-        """Set controls by name: ``set(hidden_layers=2, width=64, lr=0.01, optimizer="sgd_momentum")``.
+        """Set controls by name: ``set(hidden_layers=2, widths=(128, 64), lr=0.05, optimizer="sgd_momentum")``.
 
-        Names: hidden_layers, width, activation, optimizer ("sgd", "sgd_momentum", "adam"), lr,
-        batch_size, epochs, dropout, weight_decay, train_size, seed.
+        Names: hidden_layers, widths (one per hidden layer; ``width=64`` sets them all), activation,
+        optimizer ("sgd", "sgd_momentum", "adam"), lr (any value in [1e-5, 1], kept exactly),
+        batch_size, epochs, dropout, weight_decay, train_size, normalize (False: pixels in [0, 1]),
+        seed, repeats (train the setting with seeds seed, seed+1, ...: mean ± sd shown).
         """
         self.controls.set(**values)
 
