@@ -74,6 +74,8 @@ def test_a_run_is_stored_once_and_read_back_without_tokens(board):
     assert stored["name"] == "Ada" and stored["test_acc"] == 93.5 and stored["hyperparameters"]["widths"] == [128, 64]
     assert stored["parameters"] == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10 == 109_386
     assert stored["curves"]["test_acc"] == [88.0, 92.0, 93.5]
+    assert request(board.url, f"/api/runs?version={answer['version']}")[1] == {"version": answer["version"], "unchanged": True}
+    assert len(request(board.url, f"/api/runs?version={answer['version'] - 1}")[1]["runs"]) == 1
     page = urllib.request.urlopen(board.url + "/").read().decode()
     everything = json.dumps(answer) + page
     assert CLASS not in everything and ADMIN not in everything  # reading exposes neither token

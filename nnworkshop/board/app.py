@@ -1,7 +1,8 @@
 """The board's web service: a Starlette app over a ``Store``.
 
 - ``GET /``                   the board page (no token: it shows runs, never a token)
-- ``GET /api/runs``           every shown run as JSON, with ``version`` (changes when anything changes)
+- ``GET /api/runs``           every shown run as JSON, with ``version`` (changes when anything changes);
+                              ``?version=N`` answers ``{"unchanged": true}`` while N is still current
 - ``POST /api/runs``          a learner's run; needs the class token (``Authorization: Bearer T``)
 - ``POST /api/admin/hide``    ``{"run_ids": [...], "hidden": true}``: instructor token
 - ``POST /api/admin/names``   ``{"hidden": true}``: show learners' names or not; instructor token
@@ -87,14 +88,19 @@ def create_app(store: Store, class_token: str, instructor_token: str) -> Starlet
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def list_runs(request: Request):
+        known = request.query_params.get("version")
+
         def read():
+            version = store.version()
+            if known is not None and known == str(version):
+                return {"version": version, "unchanged": True}  # a polling page that is up to date gets 30 bytes
             names_hidden = store.setting("names_hidden") == "1"
             numbers: dict[str, int] = {}
             runs = []
             for run in store.runs():
                 number = numbers.setdefault(run["name"], len(numbers) + 1)
                 runs.append(_public(run, names_hidden, number))
-            return {"version": store.version(), "names_hidden": names_hidden, "runs": runs}
+            return {"version": version, "names_hidden": names_hidden, "runs": runs}
         return JSONResponse(await run_in_threadpool(read), headers={"Cache-Control": "no-store"})
 
     async def post_run(request: Request):
