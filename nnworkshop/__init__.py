@@ -8,6 +8,7 @@ One module per idea:
 - ``nnworkshop.data``      MNIST through torchvision, as tensors or arrays
 - ``nnworkshop.plots``     curves, digit grids, predictions, confusion matrix
 - ``nnworkshop.widgets``   the live experiment dashboard
+- ``nnworkshop.board``     the class board: the room's runs on one page (a small web service, no torch)
 - ``nnworkshop.grading``   exercise checks and the batch grader
 - ``nnworkshop.bench``     where the training time goes, measured
 

@@ -222,3 +222,41 @@ dashboard.show()
 # - Double the batch size and the learning rate together: does the curve stay the same?
 #
 # Next: **05_numpy_vs_pytorch**, a fair race between the network of notebook 01 and PyTorch.
+
+# %% [markdown]
+# ## Joining a class board
+#
+# In class, the instructor runs a **class board** (`nnworkshop board serve`) and gives the room its address
+# and a class token. A dashboard that knows them sends its runs there, where everyone's runs meet on one page:
+# accuracy against learning rate, batch size, depth and size, a leaderboard, and what the room's runs show.
+# Pass them in code, `ExperimentDashboard(board="http://HOST:PORT", token="...", name="your name")`, or let a
+# JupyterHub set `NNWORKSHOP_BOARD` and `NNWORKSHOP_BOARD_TOKEN` for you. Then press **Send to board**, or tick
+# "send each run when it finishes".
+#
+# To see the whole path without a class, the cell below starts a small board on this machine, trains one
+# short run, sends it, and reads the board back. Sending the same run twice stores it once.
+
+# %%
+import json
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from nnworkshop.board.server import start_board
+from nnworkshop.widgets import ExperimentDashboard
+
+board = start_board(Path(tempfile.mkdtemp()) / "board.sqlite")  # the instructor's side, here on this machine
+print(f"board address: {board.url}   class token: {board.class_token}")
+
+joined = ExperimentDashboard(board=board.url, token=board.class_token, name="me",
+                             epochs=pick(3, 1), train_size=min(pick(6000, 1000), len(X_train)))
+joined.train(wait=True)  # what the Train button does; joined.show() shows the widget with its Send button
+joined.send_to_board(wait=True)  # the "Send to board" button
+joined.send_to_board(wait=True)  # again: the board already has it
+print(joined.board_message)
+
+with urllib.request.urlopen(f"{board.url}/api/runs") as answer:
+    runs = json.load(answer)["runs"]
+print(f"{len(runs)} run on the board: {runs[0]['name']}, network {runs[0]['hyperparameters']['widths']}, "
+      f"test accuracy {runs[0]['test_acc']:.2f} %")
+board.stop()  # leave this out to keep the board, and open its address in a new browser tab

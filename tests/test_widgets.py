@@ -18,8 +18,9 @@ from nnworkshop.widgets import ExperimentDashboard
 from nnworkshop.widgets.controls import FIELDS
 
 CHOSEN = {
-    "hidden_layers": 2, "width": 32, "activation": "tanh", "optimizer": "sgd_momentum", "lr": 0.05,
-    "batch_size": 16, "epochs": 3, "dropout": 0.1, "weight_decay": 1e-4, "train_size": 300, "seed": 7,
+    "hidden_layers": 2, "widths": (32, 16), "activation": "tanh", "optimizer": "sgd_momentum", "lr": 0.05,
+    "batch_size": 16, "epochs": 3, "dropout": 0.1, "weight_decay": 1e-4, "train_size": 300, "normalize": True,
+    "seed": 7, "repeats": 1,
 }
 
 
@@ -73,7 +74,7 @@ def test_train_button_records_one_run_with_exactly_the_chosen_hyperparameters(da
 
     assert seen_locked and all(seen_locked)  # locked during every epoch
     assert_unlocked(dashboard)
-    assert dashboard.curves.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(p.value[:8] == b"\x89PNG\r\n\x1a\n" for p in dashboard.pictures)
 
 
 def test_curves_redraw_after_every_epoch_while_training(dashboard):
@@ -85,7 +86,7 @@ def test_curves_redraw_after_every_epoch_while_training(dashboard):
         live = legend is not None and any("(training)" in t.get_text() for t in legend.get_texts())
         drawn.append((len(loss_ax.lines[0].get_xdata()) if loss_ax.lines else 0, live))
 
-    dashboard.curves.observe(picture_changed, names="value")
+    dashboard.pictures[1].observe(picture_changed, names="value")
     dashboard.set(epochs=4, train_size=200)
     dashboard.train(wait=True)
     assert drawn == [(1, True), (2, True), (3, True), (4, True), (4, False)]
@@ -186,7 +187,9 @@ def test_runs_save_as_csv(dashboard, tmp_path):
     path = dashboard.to_csv(tmp_path / "runs.csv")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows == [{k: "" if v is None else str(v) for k, v in run.items()} for run in dashboard.runs]
+    as_text = lambda k, v: "-".join(map(str, v)) if k == "widths" else "" if v is None else str(v)  # noqa: E731
+    assert rows == [{k: as_text(k, v) for k, v in run.items()} for run in dashboard.runs]
+    assert rows[0]["widths"] == "128-64" and rows[0]["parameters"] == "109386"
     assert [float(r["lr"]) for r in rows] == [0.001, 0.01] and rows[1]["batch_size"] == "32"
 
     dashboard.csv_path.value = str(tmp_path / "from_button.csv")
@@ -229,6 +232,99 @@ def test_train_while_training_is_refused_with_a_message(dashboard):
     dashboard.stop()
     assert dashboard.wait(30) and not first.is_alive()
     assert len(dashboard.runs) == 1
+
+
+def test_each_hidden_layer_has_its_own_width_and_the_parameter_count_follows(dashboard):
+    from nnworkshop.models import MLP
+
+    dashboard.set(hidden_layers=2, widths=(128, 64))
+    assert "784-128-64-10" in dashboard.controls.parameters.value and "<b>109,386</b>" in dashboard.controls.parameters.value
+    dashboard.controls.hidden_layers.value = 3  # the slider moved: a third menu appears, the count changes
+    assert [m.layout.display for m in dashboard.controls.widths.menus] == [None, None, None, "none"]
+    dashboard.controls.widths.menus[2].value = 32
+    expected = sum(p.numel() for p in MLP([784, 128, 64, 32, 10]).parameters())
+    assert f"<b>{expected:,}</b>" in dashboard.controls.parameters.value
+    dashboard.set(epochs=1, train_size=200)
+    dashboard.train(wait=True)
+    run = dashboard.runs[0]
+    assert run["widths"] == (128, 64, 32) and run["parameters"] == expected
+    with pytest.raises(ValueError, match=r"widths=\(100,\): give up to 4 widths, each one of \[8, 16"):
+        dashboard.set(widths=(100,))
+
+
+def test_learning_rate_is_exactly_what_is_typed(dashboard):
+    dashboard.controls.lr.value = 0.05  # what typing 0.05 in the box sends
+    dashboard.set(epochs=1, train_size=200)
+    dashboard.train(wait=True)
+    assert dashboard.runs[0]["lr"] == 0.05 and dashboard.history(1).config["lr"] == 0.05
+    dashboard.controls.lr.value = 0.0
+    assert dashboard.train(wait=True) is None
+    assert dashboard.message.startswith("learning rate=0 is outside [1e-05, 1]; type a value such as")
+    assert len(dashboard.runs) == 1
+
+
+def test_normalisation_switch_trains_on_raw_pixels_in_0_1(dashboard, digits):
+    from nnworkshop.data import MEAN, STD
+
+    X = digits[0]
+    raw = dashboard._data_on("cpu", normalize=False)[0]
+    assert float(raw.min()) >= -1e-6 and float(raw.max()) <= 1 + 1e-6
+    assert float((raw - (X * STD + MEAN)).abs().max()) < 1e-6
+    assert dashboard._data_on("cpu", normalize=True)[0].equal(X)  # on: the course's mean/std, as loaded
+    dashboard.set(epochs=1, train_size=200)
+    for flag in (True, False):
+        dashboard.set(normalize=flag)
+        dashboard.train(wait=True)
+    on, off = dashboard.runs
+    assert (on["normalize"], off["normalize"]) == (True, False)
+    assert dashboard.history(1).train_loss != dashboard.history(2).train_loss
+
+
+def test_repeats_over_seeds_show_mean_and_spread(dashboard):
+    import statistics
+
+    dashboard.set(epochs=2, train_size=200, seed=5, repeats=3)
+    dashboard.train(wait=True)
+    runs = dashboard.runs
+    assert [(r["run"], r["seed"], r["group"]) for r in runs] == [(1, 5, 1), (2, 6, 1), (3, 7, 1)]
+    accs = [r["test_acc"] for r in runs]
+    mean, sd = statistics.fmean(accs), statistics.stdev(accs)
+    assert f"test accuracy {mean:.2f} ± {sd:.2f} %" in dashboard.spread.value
+    assert dashboard.message.startswith(f"Runs #1–#3: test accuracy {mean:.2f} ± {sd:.2f} %")
+    acc_ax = dashboard.figure.axes[1]
+    band = [line for line in acc_ax.lines if line.get_label() == "#1–#3 mean test acc"]
+    assert len(band) == 1 and acc_ax.collections  # the mean line and its shaded ± sd band
+    means = [statistics.fmean(dashboard.history(i).test_acc[e] for i in (1, 2, 3)) for e in range(2)]
+    assert list(band[0].get_ydata()) == pytest.approx(means)
+
+
+def test_axes_follow_the_epochs_actually_run(dashboard):
+    dashboard.set(epochs=40, batch_size=8, train_size=600)
+    dashboard.train()
+    deadline = time.monotonic() + 60
+    while dashboard.progress.value < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    dashboard.stop()
+    assert dashboard.wait(30)
+    run = dashboard.runs[0]
+    assert run["status"] == "stopped" and run["epochs_run"] < 40
+    for ax in dashboard.figure.axes:
+        assert ax.get_xlim() == pytest.approx((0.8, run["epochs_run"] + 0.2))
+
+
+def test_presenter_switch_makes_text_and_lines_large(dashboard):
+    dashboard.set(epochs=1, train_size=200)
+    dashboard.train(wait=True)
+    acc_ax = dashboard.figure.axes[1]
+    small = (acc_ax.title.get_fontsize(), acc_ax.lines[0].get_linewidth(), acc_ax.lines[0].get_markersize())
+    dashboard.presenter.value = True
+    acc_ax = dashboard.figure.axes[1]
+    big = (acc_ax.title.get_fontsize(), acc_ax.lines[0].get_linewidth(), acc_ax.lines[0].get_markersize())
+    assert all(b >= 1.4 * s for b, s in zip(big, small)), (small, big)
+    assert acc_ax.get_legend().get_texts()[0].get_fontsize() >= 13
+    assert "nnw-big" in dashboard.widget._dom_classes and "--jp-widgets-font-size: 20px" in dashboard.css.value
+    dashboard.presenter.value = False
+    assert "nnw-big" not in dashboard.widget._dom_classes
 
 
 @pytest.mark.real_mnist

@@ -11,32 +11,40 @@ from __future__ import annotations
 import html
 import threading
 import time
-from pathlib import Path
 
 import ipywidgets as W
 
 from ..history import History
 from ..validate import DivergenceError, check_batch_size
+from . import curves as C
 from . import runs as R
-from .controls import Controls
+from .controls import N_CLASSES, Controls, parameter_count
+from .digits import as_four_tensors, data_on, load_mnist, pick_device
+from .run_actions import RunActions
+from .sharing import BoardLink
+from .style import presenter_css
 
-N_CLASSES = 10
 
-
-class ExperimentDashboard:
+class ExperimentDashboard(RunActions):
     """Try network shapes and training settings on MNIST and compare the runs.
 
     ``ExperimentDashboard().show()`` in a notebook cell shows it. ``data``: optional
-    ``(X_train, y_train, X_test, y_test)`` tensors or arrays (float inputs, int labels 0-9);
-    by default MNIST is loaded with ``nnworkshop.data.mnist_tensors`` (from ``root``, else
-    ``NNWORKSHOP_DATA``, else the cache folder). ``device``: "cuda", "mps", "cpu" or None for
-    the best there is. ``**values`` set controls, e.g. ``ExperimentDashboard(epochs=3)``.
+    ``(X_train, y_train, X_test, y_test)`` tensors or arrays (float inputs normalised with the
+    course's ``MEAN``/``STD`` as ``nnworkshop.data.mnist_tensors`` gives them, int labels 0-9);
+    by default MNIST is loaded with ``mnist_tensors`` (from ``root``, else ``NNWORKSHOP_DATA``,
+    else the cache folder). ``device``: "cuda", "mps", "cpu" or None for the best there is.
+    ``**values`` set controls, e.g. ``ExperimentDashboard(epochs=3, widths=(128, 64))``.
+
+    A class board: ``board="http://HOST:PORT"``, ``token=`` (the class token) and ``name=``
+    (shown on the board), or ``NNWORKSHOP_BOARD`` / ``NNWORKSHOP_BOARD_TOKEN`` /
+    ``NNWORKSHOP_BOARD_NAME`` in the environment; ``auto_send=True`` sends each run as it finishes.
 
     From code: ``set(...)``, ``train(wait=True)``, ``stop()``, ``runs``, ``to_csv(path)``,
-    ``figure`` (the curves as a matplotlib Figure), ``message`` (what the dashboard last said).
+    ``figure`` (the curves as a matplotlib Figure; ``pictures``: its two panels as shown), ``message`` (what the dashboard last said).
     """
 
-    def __init__(self, data=None, *, device=None, root=None, **values):
+    def __init__(self, data=None, *, device=None, root=None, board=None, token=None, name=None,
+                 auto_send: bool = False, **values):
         self._root = root
         self._data = None  # (X, y, X_test, y_test) on the CPU
         self._on_device: dict = {}
@@ -47,19 +55,21 @@ class ExperimentDashboard:
         self._stop_lock = threading.Lock()
         self._draw_lock = threading.Lock()
         self._live: R.Run | None = None
+        self._prefix = ""  # "run 2/3, " while a setting is repeated over seeds
         self.error: BaseException | None = None  # the last problem, for code; the learner sees ``message``
 
         self.message_box = W.HTML().add_class("nnw-message")
         self.message = ""
         problem = None
         if data is not None:
-            self._data = _as_four_tensors(data)
+            self._data = as_four_tensors(data)
         else:
             try:
                 self._data = self._load_mnist()
             except Exception as err:  # no digits yet: said in the dashboard, tried again on Train
                 problem = err
-        self.controls = Controls(len(self._data[0]) if self._data else 60_000)
+        n_inputs = self._data[0].shape[1] if self._data else 784
+        self.controls = Controls(len(self._data[0]) if self._data else 60_000, n_inputs)
         if values:
             self.controls.set(**values)
 
@@ -77,27 +87,46 @@ class ExperimentDashboard:
         self.stop_button.add_class("nnw-stop")
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = W.IntProgress(0, min=0, max=self.controls.epochs.value, description="",
-                                      style={"description_width": "80px"})
+                                      style={"description_width": "initial"})
         self.progress.add_class("nnw-progress")
         self.status = W.HTML().add_class("nnw-status")
 
-        self.figure = R.new_figure()
-        self.curves = W.Image(format="png", layout={"width": "855px"})
-        self.curves.add_class("nnw-curves")
+        self.figure = C.new_figure()
+        # one picture per panel: side by side when there is room, one under the other when not
+        self.pictures = tuple(W.Image(format="png", layout={"flex": "1 1 340px", "min_width": "0", "max_width": "640px",
+                                                            "height": "auto"}) for _ in range(2))
+        for picture, kind in zip(self.pictures, ("loss", "acc")):
+            picture.add_class("nnw-curves").add_class(f"nnw-{kind}-curves")
+        self.curves = W.HBox(self.pictures, layout={"flex_flow": "row wrap", "align_items": "flex-start", "width": "100%"})
+        self.spread = W.HTML().add_class("nnw-spread")
+        self.presenter = W.ToggleButton(False, description="Presenter", icon="television",
+                                        tooltip="large text, thick lines and big markers, for a projector")
+        self.presenter.add_class("nnw-presenter")
+        self.css = W.HTML(presenter_css(False), layout={"display": "none"})
+        self.presenter.observe(lambda c: self._set_presenter(c["new"]), names="value")
         self.table = R.RunTable(on_change=self._redraw)
         self.clear_all_button = W.Button(description="Clear all", icon="trash")
         self.clear_all_button.add_class("nnw-clear-all")
         self.clear_all_button.on_click(lambda _: self.clear_all())
-        self.csv_path = W.Text("runs.csv", description="CSV file", layout={"width": "260px"})
+        self.csv_path = W.Text("runs.csv", description="CSV file", layout={"width": "16em"})
         self.save_button = W.Button(description="Save CSV", icon="save")
         self.save_button.add_class("nnw-save")
         self.save_button.on_click(lambda _: self._save_clicked())
 
-        right = W.VBox([W.HBox([self.train_button, self.stop_button, self.progress]), self.status,
-                        self.device_box, self.message_box, self.curves])
-        runs_bar = W.HBox([W.HTML("<b>Runs</b>", layout={"width": "50px"}), self.clear_all_button,
-                           self.csv_path, self.save_button])
-        self.widget = W.VBox([W.HBox([self.controls.box, right]), runs_bar, self.table.grid])
+        self.board = BoardLink(board, token, name, auto_send, on_sent=lambda run: self.table.refresh())
+        self.board.inputs = n_inputs
+        self.board.send_button.on_click(lambda _: self.send_to_board())
+
+        # Rows that wrap: on a narrow screen (a sidebar open, 150 % zoom) the curves move under the controls
+        # instead of being squeezed beside them; the run table scrolls sideways inside its own box.
+        wrap = {"flex_flow": "row wrap", "align_items": "center", "grid_gap": "0.3em 0.6em"}
+        buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
+        right = W.VBox([buttons, self.status, self.device_box, self.message_box, self.curves, self.spread],
+                       layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
+        runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
+        top = W.HBox([self.controls.box, right], layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
+        self.widget = W.VBox([self.css, top, runs_bar, self.board.widget, self.table.box],
+                             layout={"width": "100%", "max_width": "100%"})
         self.widget.add_class("nnw-dashboard")
         self._redraw()
         if problem is not None:
@@ -117,10 +146,12 @@ class ExperimentDashboard:
     # ------------------------------------------------------------------ controls
 
     def set(self, **values) -> None:
-        """Set controls by name: ``set(hidden_layers=2, width=64, lr=0.01, optimizer="sgd_momentum")``.
+        """Set controls by name: ``set(hidden_layers=2, widths=(128, 64), lr=0.05, optimizer="sgd_momentum")``.
 
-        Names: hidden_layers, width, activation, optimizer ("sgd", "sgd_momentum", "adam"), lr,
-        batch_size, epochs, dropout, weight_decay, train_size, seed.
+        Names: hidden_layers, widths (one per hidden layer; ``width=64`` sets them all), activation,
+        optimizer ("sgd", "sgd_momentum", "adam"), lr (any value in [1e-5, 1], kept exactly),
+        batch_size, epochs, dropout, weight_decay, train_size, normalize (False: pixels in [0, 1]),
+        seed, repeats (train the setting with seeds seed, seed+1, ...: mean ± sd shown).
         """
         self.controls.set(**values)
 
@@ -147,6 +178,7 @@ class ExperimentDashboard:
             return None
         values = self.controls.values()
         try:
+            self.controls.check()
             if self._data is None:
                 self._data = self._load_mnist()
             if self.device is None:
@@ -157,18 +189,15 @@ class ExperimentDashboard:
         except Exception as err:  # shown, never raised: the learner changes a control and tries again
             self._say_error(err)
             return None
-        run_id = self._next_id
-        self._next_id += 1
+        first = self._next_id
+        seeds = [values["seed"] + k for k in range(values["repeats"])]  # one run per seed, numbered in a row
+        self._next_id += len(seeds)
         self._stop.clear()
         self._busy = True
-        self._live = R.Run(row={"run": run_id, **values}, history=History())
         self._lock(True)
-        self.progress.max, self.progress.value, self.progress.bar_style = values["epochs"], 0, "info"
-        self.progress.description = f"epoch 0/{values['epochs']}"
         self.status.value = ""
-        self._say(f"Run #{run_id} training on {self.device.type}...", "info")
-        self._thread = threading.Thread(target=self._run, args=(run_id, values), name=f"nnworkshop-run-{run_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run_series, args=(first, values, seeds),
+                                        name=f"nnworkshop-run-{first}", daemon=True)
         self._thread.start()
         if wait:
             self.wait()
@@ -193,36 +222,59 @@ class ExperimentDashboard:
         """Ask the run in progress to stop at the end of its current epoch (the Stop button).
 
         Returns how many epochs had finished when asked (the run ends after at most one
-        more), or None when nothing was training.
+        more), or None when nothing was training. A setting repeated over seeds stops
+        there too: the seeds not started yet are not trained.
         """
-        if not self.running or self._live is None:
+        if not self.running:
             return None
         with self._stop_lock:
-            done = self._live.history.epochs
+            live = self._live
+            done = live.history.epochs if live is not None else 0
             self._stop.set()
         self.stop_button.disabled = True
-        self._say(f"Stopping run #{self._live.id} at the end of this epoch...", "info")
+        self._say(f"Stopping run #{live.id if live is not None else self._next_id - 1} at the end of this epoch...", "info")
         return done
 
-    def _run(self, run_id: int, values: dict) -> None:
-        """The training thread: build the model, call ``fit``, record the run, unlock."""
+    def _run_series(self, first: int, values: dict, seeds: list[int]) -> None:
+        """The training thread: one run per seed (stopping early on Stop or an error), then unlock."""
+        try:
+            for k, seed in enumerate(seeds):
+                if (k and self._stop.is_set()) or not self._run(first + k, {**values, "seed": seed}, first, (k + 1, len(seeds))):
+                    break
+            recorded = [r for r in self.table.runs if r.row["group"] == first]
+            if len(recorded) >= 2:
+                self._say(f"Runs #{recorded[0].id}–#{recorded[-1].id}: " + C.spread_text(recorded)[0].split(": ", 1)[1], "success")
+        finally:
+            self._live = None
+            self._redraw()
+            self._busy = False  # before unlocking: a Train click right after must be taken
+            self._lock(False)
+
+    def _run(self, run_id: int, values: dict, group: int, part: tuple[int, int]) -> bool:
+        """Train one run: build the model, call ``fit``, record the run; False when the series should end."""
         from ..models import MLP
         from ..training import fit
         import torch
 
-        live = self._live
+        epochs = values["epochs"]
+        with self._stop_lock:
+            live = self._live = R.Run(row={"run": run_id, "group": group, **values}, history=History())
+        self._prefix = f"run {part[0]}/{part[1]}, " if part[1] > 1 else ""
+        self.progress.max, self.progress.value, self.progress.bar_style = epochs, 0, "info"
+        self.progress.description = f"{self._prefix}epoch 0/{epochs}"
+        self._say(f"Run #{run_id} (seed {values['seed']}) training on {self.device.type}...", "info")
         start = time.perf_counter()
         status, history, note = "done", None, ""
         try:
-            X, y, Xt, yt = self._data_on(self.device)
+            X, y, Xt, yt = self._data_on(self.device, values["normalize"])
             n = values["train_size"]
-            sizes = [X.shape[1]] + [values["width"]] * values["hidden_layers"] + [N_CLASSES]
+            sizes = [X.shape[1], *values["widths"], N_CLASSES]
             with torch.random.fork_rng(devices=[]):  # the seed decides the initial weights, nothing global changes
                 torch.manual_seed(values["seed"])
                 model = MLP(sizes, activation=values["activation"], dropout=values["dropout"])
             try:
                 history = fit(
-                    model, (X[:n], y[:n]), (Xt, yt), epochs=values["epochs"],
+                    model, (X[:n], y[:n]), (Xt, yt), epochs=epochs,
                     optimizer="adam" if values["optimizer"] == "adam" else "sgd", lr=values["lr"],
                     momentum=values["momentum"], weight_decay=values["weight_decay"],
                     batch_size=values["batch_size"], device=self.device, seed=values["seed"],
@@ -234,21 +286,20 @@ class ExperimentDashboard:
         except Exception as err:  # a message in the dashboard, never a traceback
             self._say_error(err)
             self.progress.bar_style = "danger"
+            return False
+        seconds = time.perf_counter() - start
+        row = R.make_row(run_id, values, history, status, seconds, history.device or self.device.type,
+                         group=group, parameters=parameter_count(sizes))
+        run = R.Run(row=row, history=history)
+        self.table.add(run)
+        self.progress.bar_style = {"done": "success", "stopped": "warning"}.get(status, "danger")
+        if status == "diverged":
+            self._say(f"Run #{run_id} diverged and is marked so in the table. {note}", "error")
         else:
-            seconds = time.perf_counter() - start
-            row = R.make_row(run_id, values, history, status, seconds, history.device or self.device.type)
-            self.table.add(R.Run(row=row, history=history))
-            self.progress.bar_style = {"done": "success", "stopped": "warning"}.get(status, "danger")
-            summary = _summary(row)
-            if status == "diverged":
-                self._say(f"Run #{run_id} diverged and is marked so in the table. {note}", "error")
-            else:
-                self._say(f"Run #{run_id} {'finished' if status == 'done' else 'stopped'}: {summary}.", "success")
-        finally:
-            self._live = None
-            self._redraw()
-            self._busy = False  # before unlocking: a Train click right after must be taken
-            self._lock(False)
+            self._say(f"Run #{run_id} {'finished' if status == 'done' else 'stopped'}: {_summary(row)}.", "success")
+        if self.board.active and self.board.auto.value:
+            self.board.send([run])
+        return status == "done"
 
     def _after_epoch(self, history: History, model) -> bool:
         """``fit``'s callback: show the epoch, redraw the curves, say whether to stop."""
@@ -256,7 +307,7 @@ class ExperimentDashboard:
         live.history = history
         epochs = live.row["epochs"]
         self.progress.value = history.epochs
-        self.progress.description = f"epoch {history.epochs}/{epochs}"
+        self.progress.description = f"{self._prefix}epoch {history.epochs}/{epochs}"
         last = history.last()
         test = f", test acc {last['test_acc']:.1f}%" if last["test_acc"] is not None else ""
         self.status.value = f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.1f}%{test}"
@@ -276,64 +327,21 @@ class ExperimentDashboard:
         """True while the controls are greyed out (a run is training)."""
         return self.controls.locked and self.train_button.disabled
 
-    # ------------------------------------------------------------------ runs
-
-    @property
-    def runs(self) -> list[dict]:
-        """Every finished run as a dict: the hyperparameters (the control names, plus momentum),
-        then status ("done", "stopped", "diverged"), epochs_run, final train/test loss and
-        accuracy (%), seconds and device. Copies: editing them changes nothing here."""
-        return [dict(run.row) for run in self.table.runs]
-
-    def history(self, run_id: int) -> History:
-        """The full per-epoch ``History`` of run ``run_id``."""
-        return self.table.get(run_id).history
-
-    def show_runs(self, run_ids) -> None:
-        """Show the curves of exactly the runs numbered in ``run_ids``; hide the others."""
-        wanted = set(run_ids)
-        for run_id in wanted:
-            self.table.get(run_id)  # unknown numbers are an error
-        for run in list(self.table.runs):
-            self.table.set_visible(run.id, run.id in wanted)
-
-    def clear(self, run_id: int) -> None:
-        """Remove run ``run_id`` from the table and the curves."""
-        if self._refuse_while_running("clear a run"):
-            return
-        self.table.clear(run_id)
-
-    def clear_all(self) -> None:
-        """Remove every run (run numbers keep counting up)."""
-        if self._refuse_while_running("clear the runs"):
-            return
-        self.table.clear()
-        self._say("Cleared all runs.", "info")
-
-    def to_csv(self, path) -> Path:
-        """Save ``runs`` as CSV (one row per run, a header of column names); return the path."""
-        return R.write_csv(self.runs, path)
-
-    def _save_clicked(self) -> None:
-        try:
-            path = self.to_csv(self.csv_path.value.strip() or "runs.csv")
-        except (OSError, ValueError) as err:
-            self._say_error(err)
-            return
-        self._say(f"Saved {len(self.runs)} runs to {path.resolve()}", "success")
-
-    def _refuse_while_running(self, what: str) -> bool:
-        if self.running:
-            self._say(f"Cannot {what} while a run is training: wait for it, or press Stop.", "warning")
-            return True
-        return False
-
     # ------------------------------------------------------------------ drawing and messages
 
     def _redraw(self, live: R.Run | None = None) -> None:
         with self._draw_lock:
-            R.draw(self.figure, self.table.runs, live)
-            self.curves.value = R.png(self.figure)
+            C.draw(self.figure, self.table.runs, live, presenter=self.presenter.value)
+            for picture, data in zip(self.pictures, C.panel_pngs(self.figure)):
+                picture.value = data
+            lines = C.spread_text([r for r in self.table.runs if r.visible])
+            self.spread.value = "<br>".join(html.escape(t) for t in lines)
+
+    def _set_presenter(self, on: bool) -> None:
+        """Presenter mode: large text and controls, thick lines and big markers (for a projector)."""
+        (self.widget.add_class if on else self.widget.remove_class)("nnw-big")
+        self.css.value = presenter_css(on)
+        self._redraw(self._live)
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message = text
@@ -350,25 +358,14 @@ class ExperimentDashboard:
     # ------------------------------------------------------------------ data and device
 
     def _load_mnist(self):
-        from ..data import mnist_tensors
+        return load_mnist(self._root)
 
-        X, y = mnist_tensors(train=True, root=self._root)
-        Xt, yt = mnist_tensors(train=False, root=self._root)
-        return X, y, Xt, yt
-
-    def _data_on(self, device):
-        key = str(device)
-        if key not in self._on_device:
-            self._on_device = {key: tuple(t.to(device) for t in self._data)}  # one copy, on the device in use
-        return self._on_device[key]
+    def _data_on(self, device, normalize: bool = True):
+        self._on_device = data_on(self._data, self._on_device, device, normalize)
+        return self._on_device[(str(device), bool(normalize))]
 
     def _use_device(self, prefer) -> None:
-        from ..device import explain_device
-        import torch
-
-        name, reason = explain_device(prefer)
-        self.device = torch.device(name)
-        self.device_box.value = f"<span style='color:#555'>device: <b>{html.escape(name)}</b> ({html.escape(reason)})</span>"
+        self.device, self.device_box.value = pick_device(prefer)
 
 
 def _summary(row: dict) -> str:
@@ -377,20 +374,6 @@ def _summary(row: dict) -> str:
         if row[key] is not None:
             parts.append(f"{name} accuracy {row[key]:.2f}%")
     return ", ".join(parts)
-
-
-def _as_four_tensors(data):
-    """``(X_train, y_train, X_test, y_test)`` as CPU tensors: float32 inputs (N, features), int64 labels."""
-    import torch
-
-    if not isinstance(data, (tuple, list)) or len(data) != 4:
-        raise ValueError("data must be (X_train, y_train, X_test, y_test), e.g. from nnworkshop.data.mnist_tensors().")
-    X, y, Xt, yt = (torch.as_tensor(a) for a in data)
-    if len(X) != len(y) or len(Xt) != len(yt):
-        raise ValueError(f"inputs and labels must pair up: got {len(X)}/{len(y)} training and {len(Xt)}/{len(yt)} test.")
-    if len(X) == 0:
-        raise ValueError("the training set is empty; pass at least one digit.")
-    return X.reshape(len(X), -1).float(), y.long(), Xt.reshape(len(Xt), -1).float(), yt.long()
 
 
 __all__ = ["ExperimentDashboard"]

@@ -1,24 +1,19 @@
-"""Finished runs: their table rows, their curves in one figure, and their CSV."""
+"""Finished runs: their table rows, the table widget, and their CSV (the curves are ``curves.py``)."""
 
 from __future__ import annotations
 
 import csv
-import io
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ipywidgets as W
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
-
 from ..history import History
 from .controls import FIELDS, OPTIMIZERS
 
 # columns of ``ExperimentDashboard.runs`` and of the CSV, in order
 RESULTS = ("status", "epochs_run", "train_loss", "test_loss", "train_acc", "test_acc", "seconds", "device")
-COLUMNS = ("run", *FIELDS, "momentum", *RESULTS)
+COLUMNS = ("run", "group", *FIELDS, "momentum", "parameters", *RESULTS)
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
@@ -30,11 +25,14 @@ def color(run_id: int) -> str:
 @dataclass
 class Run:
     """One training run: ``row`` (hyperparameters and results, the keys of ``COLUMNS``),
-    its ``history``, and whether its curves are shown."""
+    its ``history``, whether its curves are shown, a ``uid`` (so a board counts a resend once)
+    and whether it was ``sent`` to a board."""
 
     row: dict
     history: History
     visible: bool = True
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    sent: bool = False
 
     @property
     def id(self) -> int:
@@ -43,15 +41,26 @@ class Run:
     def label(self) -> str:
         """Short legend text: ``#2 adam lr=0.001 2x128 relu``."""
         r = self.row
-        net = f"{r['hidden_layers']}x{r['width']} {r['activation']}" if r["hidden_layers"] else "no hidden layer"
-        return f"#{r['run']} {OPTIMIZERS[r['optimizer']]} lr={r['lr']:.2g} {net}"
+        net = f"{widths_text(r['widths'])} {r['activation']}" if r["hidden_layers"] else "no hidden layer"
+        return f"#{r['run']} {OPTIMIZERS[r['optimizer']]} lr={r['lr']:g} {net}"
 
 
-def make_row(run_id: int, values: dict, history: History, status: str, seconds: float, device: str) -> dict:
-    """The table row of a finished run: the hyperparameters it was given and what it reached."""
+def widths_text(widths) -> str:
+    """``(128, 64)`` -> ``"128-64"`` (``"0"`` for no hidden layer)."""
+    return "-".join(map(str, widths)) or "0"
+
+
+def make_row(run_id: int, values: dict, history: History, status: str, seconds: float, device: str,
+             group: int | None = None, parameters: int | None = None) -> dict:
+    """The table row of a finished run: the hyperparameters it was given and what it reached.
+
+    ``group``: the first run of a setting repeated over seeds (its own number when not repeated).
+    """
     last = history.last()
     rounded = lambda x, n: None if x is None else round(float(x), n)  # noqa: E731
-    row = {"run": run_id, **{k: values[k] for k in (*FIELDS, "momentum")}}
+    row = {"run": run_id, "group": run_id if group is None else group,
+           **{k: values[k] for k in (*FIELDS, "momentum")}, "parameters": parameters}
+    row["widths"] = tuple(row["widths"])
     row.update(
         status=status,
         epochs_run=history.epochs,
@@ -73,61 +82,8 @@ def write_csv(rows: list[dict], path) -> Path:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**r, "widths": widths_text(r["widths"])} for r in rows)
     return path
-
-
-# ----------------------------------------------------------------------------- the figure
-
-
-def new_figure() -> Figure:
-    """The two-panel figure (loss, accuracy) the dashboard redraws; no pyplot, so nothing leaks into cells."""
-    fig = Figure(figsize=(9.5, 3.4), dpi=90, layout="constrained")
-    FigureCanvasAgg(fig)
-    fig.add_subplot(1, 2, 1)
-    fig.add_subplot(1, 2, 2)
-    return fig
-
-
-def draw(fig: Figure, runs: list[Run], live: Run | None = None) -> None:
-    """Redraw ``fig``: loss and accuracy per epoch of every visible run, and of ``live`` (the run in progress).
-
-    Solid lines are training data, dashed lines test data; each line is labelled
-    ``#<run> train loss`` / ``#<run> test acc`` and so on, in the run's colour.
-    """
-    loss_ax, acc_ax = fig.axes
-    for ax in (loss_ax, acc_ax):
-        ax.clear()
-        ax.grid(alpha=0.3)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    loss_ax.set_title("loss (solid: train, dashed: test)", fontsize=10)
-    acc_ax.set_title("accuracy % (solid: train, dashed: test)", fontsize=10)
-    shown = [r for r in runs if r.visible] + ([live] if live is not None else [])
-    for run in shown:
-        h, c, n = run.history, color(run.id), run.id
-        xs = range(1, h.epochs + 1)
-        loss_ax.plot(xs, h.train_loss, "-o", ms=3, color=c, label=f"#{n} train loss")
-        acc_ax.plot(xs, h.train_acc, "-o", ms=3, color=c, label=f"#{n} train acc")
-        if h.test_loss:
-            loss_ax.plot(range(1, len(h.test_loss) + 1), h.test_loss, "--", color=c, label=f"#{n} test loss")
-            acc_ax.plot(range(1, len(h.test_acc) + 1), h.test_acc, "--", color=c, label=f"#{n} test acc")
-    if shown:
-        handles = [Line2D([], [], color=color(r.id)) for r in shown]  # legend keys only, not drawn lines
-        labels = [r.label() + (" (training)" if r is live else "") for r in shown]
-        acc_ax.legend(handles, labels, fontsize=8, loc="lower right")
-        for ax in (loss_ax, acc_ax):
-            ax.set_xlim(0.8, max(max(r.history.epochs, r.row.get("epochs", 1)) for r in shown) + 0.2)
-    else:
-        loss_ax.text(0.5, 0.5, "press Train:\ncurves appear here, epoch by epoch",
-                     ha="center", va="center", transform=loss_ax.transAxes, color="gray")
-
-
-def png(fig: Figure) -> bytes:
-    """``fig`` rendered as PNG bytes (for an ``ipywidgets.Image``)."""
-    buf = io.BytesIO()
-    fig.canvas.print_png(buf)
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- the table
@@ -139,17 +95,21 @@ class RunTable:
     ``on_change`` is called with no arguments after a run is shown, hidden or cleared.
     """
 
-    HEAD = ("show", "run", "status", "layers", "activation", "optimizer", "lr", "batch", "epochs",
-            "dropout", "L2", "digits", "seed", "train acc", "test acc", "seconds", "device", "clear")
+    HEAD = ("show", "run", "status", "layers", "parameters", "activation", "optimizer", "lr", "batch", "epochs",
+            "dropout", "L2", "digits", "normalised", "seed", "train acc", "test acc", "seconds", "device", "board", "clear")
 
     def __init__(self, on_change=lambda: None):
         self.runs: list[Run] = []
         self.on_change = on_change
         self.locked = False
         self._boxes: dict[int, W.Checkbox] = {}
-        self.grid = W.GridBox(layout={"grid_template_columns": f"repeat({len(self.HEAD)}, auto)",
-                                      "grid_gap": "2px 9px", "align_items": "center"})
+        self.grid = W.GridBox(layout={"grid_template_columns": f"repeat({len(self.HEAD)}, max-content)",
+                                      "grid_gap": "2px 0.8em", "align_items": "center", "width": "max-content"})
         self.grid.add_class("nnw-run-table")
+        # the table scrolls sideways inside its box rather than being cut off on a narrow screen
+        self.box = W.Box([self.grid], layout={"overflow": "auto", "width": "100%",
+                                              "max_height": "24em"})
+        self.box.add_class("nnw-run-table-box")
         self.refresh()
 
     def add(self, run: Run) -> None:
@@ -217,12 +177,14 @@ class RunTable:
         fmt = lambda x, unit="": "–" if x is None else f"{x:.2f}{unit}"  # noqa: E731
         texts = [
             f"<span style='color:{color(run.id)}'>&#9632;</span> #{r['run']}", status,
-            f"{r['hidden_layers']} x {r['width']}" if r["hidden_layers"] else "0", r["activation"],
-            OPTIMIZERS[r["optimizer"]], f"{r['lr']:.2g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
-            f"{r['dropout']:g}", f"{r['weight_decay']:g}", str(r["train_size"]), str(r["seed"]),
-            fmt(r["train_acc"], "%"), fmt(r["test_acc"], "%"), f"{r['seconds']:.1f}", r["device"],
+            widths_text(r["widths"]), f"{r['parameters']:,}" if r.get("parameters") else "–", r["activation"],
+            OPTIMIZERS[r["optimizer"]], f"{r['lr']:g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
+            f"{r['dropout']:g}", f"{r['weight_decay']:g}", str(r["train_size"]), "yes" if r["normalize"] else "no",
+            str(r["seed"]), fmt(r["train_acc"], "%"), fmt(r["test_acc"], "%"), f"{r['seconds']:.1f}", r["device"],
+            "sent" if run.sent else "–",
         ]
         cells = [W.HTML(f"<span style='white-space:nowrap'>{t}</span>") for t in texts]
         cells[0].add_class("nnw-run-id")
         cells[1].add_class("nnw-run-status")
+        cells[-1].add_class("nnw-run-sent")
         return [show, *cells, clear]

@@ -1,0 +1,149 @@
+"""The dashboard's curves: loss and accuracy per epoch of every shown run, in one matplotlib figure.
+
+Runs that repeat one setting over several seeds (one ``group``) are also drawn as their mean
+test accuracy with a band of ± one standard deviation, so a room can tell a real difference from noise.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import imsave
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from .runs import Run, color
+
+# sizes for a laptop screen and for a projector (the presenter switch)
+STYLES = {
+    False: {"title": 12, "label": 11, "ticks": 10, "legend": 9, "lw": 1.6, "ms": 4},
+    True: {"title": 17, "label": 16, "ticks": 15, "legend": 13, "lw": 3.5, "ms": 9},
+}
+
+
+def new_figure() -> Figure:
+    """The two-panel figure (loss, accuracy) the dashboard redraws; no pyplot, so nothing leaks into cells."""
+    fig = Figure(figsize=(10, 3.8), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.add_subplot(1, 2, 1)
+    fig.add_subplot(1, 2, 2)
+    return fig
+
+
+def groups(runs: list[Run]) -> dict[int, list[Run]]:
+    """The runs of each setting repeated over seeds: ``{group: [runs]}`` for groups of two or more."""
+    out: dict[int, list[Run]] = {}
+    for run in runs:
+        out.setdefault(run.row.get("group", run.id), []).append(run)
+    return {g: rs for g, rs in out.items() if len(rs) >= 2}
+
+
+def spread(runs: list[Run]) -> dict:
+    """Mean, standard deviation, min and max of the final test accuracy of ``runs`` (at least two)."""
+    accs = [r.row["test_acc"] for r in runs if r.row.get("test_acc") is not None]
+    if len(accs) < 2:
+        return {}
+    return {"n": len(accs), "mean": statistics.fmean(accs), "sd": statistics.stdev(accs), "min": min(accs), "max": max(accs)}
+
+
+def spread_text(runs: list[Run]) -> list[str]:
+    """One line per repeated setting: ``runs #3-#5 (seeds 0, 1, 2): test accuracy 95.12 ± 0.31 % ...``."""
+    lines = []
+    for members in groups(runs).values():
+        s = spread(members)
+        if s:
+            seeds = ", ".join(str(r.row["seed"]) for r in members)
+            lines.append(f"runs #{members[0].id}–#{members[-1].id} (seeds {seeds}): test accuracy "
+                         f"{s['mean']:.2f} ± {s['sd']:.2f} % (mean ± sd of {s['n']}; {s['min']:.2f} to {s['max']:.2f} %)")
+    return lines
+
+
+def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool = False) -> None:
+    """Redraw ``fig``: loss and accuracy per epoch of every visible run, and of ``live`` (the run in progress).
+
+    Solid lines are training data, dashed lines test data; each line is labelled ``#<run> train loss`` /
+    ``#<run> test acc`` and so on, in the run's colour. The x axis spans the epochs actually run
+    (a run stopped at epoch 7 of 40 fills the axis). ``presenter``: large text, thick lines, big markers.
+    """
+    st = STYLES[bool(presenter)]
+    fig.set_size_inches(10, 4.8 if presenter else 3.8)  # room for the larger text
+    loss_ax, acc_ax = fig.axes
+    for ax in (loss_ax, acc_ax):
+        ax.clear()
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("epoch", fontsize=st["label"])
+        ax.tick_params(labelsize=st["ticks"])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    loss_ax.set_title("loss (solid: train, dashed: test)", fontsize=st["title"])
+    acc_ax.set_title("accuracy % (solid: train, dashed: test)", fontsize=st["title"])
+    finished = [r for r in runs if r.visible]
+    shown = finished + ([live] if live is not None else [])
+    for run in shown:
+        h, c, n = run.history, color(run.id), run.id
+        xs = range(1, h.epochs + 1)
+        loss_ax.plot(xs, h.train_loss, "-o", lw=st["lw"], ms=st["ms"], color=c, label=f"#{n} train loss")
+        acc_ax.plot(xs, h.train_acc, "-o", lw=st["lw"], ms=st["ms"], color=c, label=f"#{n} train acc")
+        if h.test_loss:
+            loss_ax.plot(range(1, len(h.test_loss) + 1), h.test_loss, "--", lw=st["lw"], color=c, label=f"#{n} test loss")
+            acc_ax.plot(range(1, len(h.test_acc) + 1), h.test_acc, "--", lw=st["lw"], color=c, label=f"#{n} test acc")
+    handles, labels = [], []
+    for members in groups(finished).values():
+        _band(acc_ax, members, st)
+        handles.append(Line2D([], [], color=color(members[0].id), lw=8, alpha=0.25))
+        labels.append(f"#{members[0].id}–#{members[-1].id} test acc mean ± sd ({len(members)} seeds)")
+    if shown:
+        handles = [Line2D([], [], color=color(r.id), lw=st["lw"]) for r in shown] + handles
+        labels = [r.label() + (" (training)" if r is live else "") for r in shown] + labels
+        acc_ax.legend(handles, labels, fontsize=st["legend"], loc="lower right")
+        last = max(r.history.epochs for r in shown)
+        for ax in (loss_ax, acc_ax):
+            ax.set_xlim(0.8, max(last, 1) + 0.2)
+    else:
+        loss_ax.text(0.5, 0.5, "press Train:\ncurves appear here, epoch by epoch", fontsize=st["label"],
+                     ha="center", va="center", transform=loss_ax.transAxes, color="gray")
+
+
+def _band(ax, members: list[Run], st: dict) -> None:
+    """Mean test accuracy of ``members`` per epoch, with ± one standard deviation shaded (epochs all reached)."""
+    curves = [r.history.test_acc for r in members if r.history.test_acc]
+    epochs = min((len(c) for c in curves), default=0)
+    if len(curves) < 2 or epochs == 0:
+        return
+    mean = [statistics.fmean(c[e] for c in curves) for e in range(epochs)]
+    sd = [statistics.stdev(c[e] for c in curves) for e in range(epochs)]
+    xs = list(range(1, epochs + 1))
+    c = color(members[0].id)
+    ax.fill_between(xs, [m - s for m, s in zip(mean, sd)], [m + s for m, s in zip(mean, sd)], color=c, alpha=0.2, lw=0)
+    ax.plot(xs, mean, ":", lw=st["lw"] * 1.5, color=c, label=f"#{members[0].id}–#{members[-1].id} mean test acc")
+
+
+def png(fig: Figure) -> bytes:
+    """``fig`` rendered as PNG bytes."""
+    buf = io.BytesIO()
+    fig.canvas.print_png(buf)
+    return buf.getvalue()
+
+
+def panel_pngs(fig: Figure) -> list[bytes]:
+    """Each panel of ``fig`` (title, ticks and legend included) as its own PNG, from one rendering.
+
+    Two pictures rather than one let the page put them side by side on a wide screen and one under
+    the other on a narrow one, so neither is shrunk until its text cannot be read.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    height, width = pixels.shape[:2]
+    out = []
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)  # display pixels, origin at the bottom left
+        x0, x1 = max(0, int(box.x0) - 4), min(width, int(np.ceil(box.x1)) + 4)
+        y0, y1 = max(0, int(height - box.y1) - 4), min(height, int(np.ceil(height - box.y0)) + 4)
+        buf = io.BytesIO()
+        imsave(buf, pixels[y0:y1, x0:x1], format="png")
+        out.append(buf.getvalue())
+    return out

@@ -1,0 +1,122 @@
+"""The board page in headless Debian Chromium: the room's runs drawn, a new run picked up live, the
+instructor hiding names; at 1280x720 and 1920x1080. Screenshots go to the test's temporary folder."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from browser_helpers import CHROMIUM_ARGS, chromium_path, why_no_browser
+from nnworkshop.board.client import send_run
+from nnworkshop.board.server import start_board
+from test_board import a_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+SECOND = 1000
+CLASS, ADMIN = "class-7f3a9d", "teacher-9c1e44"
+N_CHARTS = 5
+
+
+@pytest.fixture
+def board(tmp_path):
+    reason = why_no_browser()
+    if reason:
+        pytest.skip(reason)
+    with start_board(tmp_path / "board.sqlite", token=CLASS, instructor_token=ADMIN) as b:
+        yield b
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=60 * SECOND)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def room(board):
+    """Six runs from four learners: lr, batch size, depth and optimizer varied."""
+    runs = [
+        a_run("Ada", 97.1), a_run("Ada", 91.0, lr=0.1), a_run("Bo", 95.2, batch_size=512),
+        a_run("Cy", 96.0, hidden_layers=1, widths=[256], activation="tanh"),
+        a_run("Di", 88.4, optimizer="sgd", lr=0.01), a_run("Di", 93.0, optimizer="sgd_momentum", lr=0.01, momentum=0.9),
+    ]
+    for run in runs:
+        send_run(board.url, CLASS, run)
+    return runs
+
+
+def inside_or_scrollable(page, selector: str) -> list[str]:
+    """Elements matching ``selector`` that are neither inside the viewport's width nor in a box that scrolls to them."""
+    return page.evaluate("""sel => [...document.querySelectorAll(sel)].filter(el => {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) return true;
+        if (r.left >= 0 && r.right <= window.innerWidth + 1) return false;
+        for (let p = el.parentElement; p; p = p.parentElement) {
+            const s = getComputedStyle(p);
+            if (['auto', 'scroll'].includes(s.overflowX) && p.scrollWidth > p.clientWidth) return false;
+        }
+        return true;
+    }).map(el => el.outerHTML.slice(0, 80))""", selector)
+
+
+@pytest.mark.parametrize("width,height,zoom", [(1280, 720, 1.0), (1280, 720, 1.5), (1920, 1080, 1.0)],
+                         ids=["1280x720", "1280x720@150%", "1920x1080"])
+def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, tmp_path, width, height, zoom):
+    runs = room(board)
+    page = browser.new_page(viewport={"width": round(width / zoom), "height": round(height / zoom)},
+                            device_scale_factor=zoom)
+    page.set_default_timeout(30 * SECOND)
+    page.goto(board.url + "/")
+    page.wait_for_function("n => document.querySelectorAll('circle.dot').length === n", arg=N_CHARTS * len(runs))
+    assert page.locator("#count").inner_text() == "6 runs from 4 learners"
+    rows = page.locator("#leaderboard tbody tr")
+    assert rows.count() == 6 and rows.first.locator(".name").inner_text() == "Ada"
+    assert "97.10%" in rows.first.inner_text()
+    assert "97.10%" in page.locator("#best").inner_text()
+    learned = page.locator("#learned .lesson")
+    settings = [learned.nth(i).get_attribute("data-setting") for i in range(learned.count())]
+    assert {"lr", "batch_size", "optimizer"} <= set(settings)  # the settings some runs varied alone
+    assert CLASS not in page.content() and ADMIN not in page.content()
+    assert inside_or_scrollable(page, "svg, #leaderboard th, #filters label, h1") == []
+    shot = f"board_{width}x{height}_{round(zoom * 100)}"
+    page.screenshot(path=str(tmp_path / f"{shot}.png"), full_page=True)
+    page.check("#presenter")  # presenter mode: larger text, still inside the page
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 18
+    assert inside_or_scrollable(page, "svg, #leaderboard th, #filters label, h1") == []
+    page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
+    page.uncheck("#presenter")
+
+    new = a_run("Eve", 98.3, lr=0.003)
+    sent = time.monotonic()
+    send_run(board.url, CLASS, new)
+    page.wait_for_function("() => document.querySelector('#count').innerText.startsWith('7 runs')", timeout=5 * SECOND)
+    latency = time.monotonic() - sent
+    assert latency < 2.0, f"the new run took {latency:.2f} s to appear"
+    assert page.locator("#leaderboard tbody tr").first.locator(".name").inner_text() == "Eve"
+
+    page.select_option("#f-optimizer", "sgd")  # a filter: only Di's plain-SGD run
+    assert page.locator("#leaderboard tbody tr").count() == 1
+    assert page.locator("circle.dot").count() == N_CHARTS
+    print(f"\nboard page {shot}: new run on the page {latency:.2f} s after the post; screenshots in {tmp_path}")
+
+
+def test_instructor_hides_names_and_runs_from_the_page(board, browser, tmp_path):
+    runs = room(board)
+    learner = browser.new_page(viewport={"width": 1280, "height": 720})
+    learner.goto(board.url + "/")
+    assert learner.locator("#instructor").is_hidden() and learner.locator(".hide-run").count() == 0
+    teacher = browser.new_page(viewport={"width": 1280, "height": 720})
+    teacher.goto(board.url + f"/#instructor={ADMIN}")
+    teacher.locator("#hide-names").click()
+    learner.wait_for_function("() => document.querySelector('#leaderboard .name').innerText.startsWith('learner ')")
+    names = learner.locator("#leaderboard .name").all_inner_texts()
+    assert set(names) == {"learner 1", "learner 2", "learner 3", "learner 4"}
+    teacher.locator(f".hide-run[data-run='{runs[0]['run_id']}']").click()
+    learner.wait_for_function("() => document.querySelector('#count').innerText.startsWith('5 runs')")
+    teacher.screenshot(path=str(tmp_path / "board_instructor.png"), full_page=True)
