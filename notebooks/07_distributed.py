@@ -30,7 +30,7 @@
 # - what two processes buy on *your* machine, measured, and why;
 # - checkpoints that resume a run exactly, and TensorBoard curves.
 #
-# Time: 1–3 minutes on a laptop CPU (most of it is starting processes).
+# Time: 2–5 minutes on a laptop CPU (much of it is starting processes).
 
 # %%
 import os
@@ -178,44 +178,61 @@ print(f"largest weight difference, torchrun vs notebook launch: {same:.2e}")
 # %% [markdown]
 # ## 5. What two processes buy here: measured
 #
-# Time per epoch with 1 and 2 processes, for our MLP and for a much wider one. Both numbers come from the
-# same code (`distributed.train`); the cores are shared out, so one process uses all of them as threads and two
-# processes get half each. Starting the processes is not counted. Other programs running on this machine
-# change the numbers: run the cell twice to see how much they move.
+# Time per epoch for our MLP and for a much wider one, in three ways of using this machine's cores:
+#
+# - **1 process, *t* threads**, with *t* = half the cores (1 on a 2-core machine): the baseline;
+# - **1 process, all cores**: torch's usual way on a CPU, the matrix products split over threads;
+# - **2 processes, *t* threads each**: DDP; each half of the cores works on half of every batch.
+#
+# All three run the same code (`distributed.train`); starting the processes is not counted, and the timing
+# uses at most the first 12,000 digits so the wide network stays quick. Other programs running on this machine
+# change the numbers (the load average is printed): run the cell twice to see how much they move.
 
 # %%
-def seconds_per_epoch(net_sizes, world_size, n_epochs):
-    """Median time per epoch of a DDP run (starting the processes not counted)."""
-    run = distributed.train(net_sizes, (X, y), world_size=world_size, epochs=n_epochs, **settings)
-    return float(np.median(run.history.seconds)), run.threads
+def seconds_per_epoch(net_sizes, world_size, threads, n_epochs):
+    """Median time per epoch of a DDP run on the timing digits (starting the processes not counted)."""
+    run = distributed.train(net_sizes, (X_time, y_time), world_size=world_size, threads=threads,
+                            epochs=n_epochs, **settings)
+    return float(np.median(run.history.seconds))
 
 
+n_time = min(len(X), pick(12000, 2000))
+X_time, y_time = X[:n_time], y[:n_time]
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 wide = (784, 1024, 1024, 10)
-rows = []
+t = max(1, cores // 2)
+ways = [(f"1 process, {t} thread(s)", 1, t), (f"1 process, {cores} threads", 1, cores),
+        (f"2 processes, {t} thread(s) each", 2, t)]
+print(f"timing on {n_time:,} digits, {cores} core(s), load average before: {os.getloadavg()[0]:.1f}")
+times = {}
+for net in (sizes, wide):
+    for name, world_size, threads in ways:
+        times[net, name] = seconds_per_epoch(net, world_size, threads, 1 if net == wide else pick(2, 1))
+        print(f"MLP {net}, {name}: {times[net, name]:.2f} s/epoch")
+print(f"load average after: {os.getloadavg()[0]:.1f}\n")
+
+def faster(before, after):
+    return f"{before / after:.2f}x faster" if after <= before else f"{after / before:.2f}x slower"
+
+
+steps = len(batch_slices(n_time, settings["batch_size"]))
 for net in (sizes, wide):
     params = sum(p.numel() for p in MLP(net).parameters())
-    times = {}
-    for world_size in (1, 2):
-        times[world_size], threads = seconds_per_epoch(net, world_size, pick(2, 1) if net == wide else epochs)
-        print(f"MLP {net}: {world_size} process(es), {threads} thread(s) each: {times[world_size]:.2f} s/epoch")
-    rows.append((net, params, times[1], times[2]))
-
-print(f"\n{'network':>24} {'parameters':>11} {'1 process':>10} {'2 processes':>12} {'speed-up':>9}")
-for net, params, t1, t2 in rows:
-    print(f"{str(net):>24} {params:>11,} {t1:>9.2f}s {t2:>11.2f}s {t1 / t2:>8.2f}x")
-steps = len(batch_slices(len(X), settings["batch_size"]))
-for net, params, t1, t2 in rows:
-    print(f"{str(net)}: each of the {steps} steps per epoch all-reduces {params * 4 / 1e6:.2f} MB of "
-          f"gradients; 2 processes are {'faster' if t2 < t1 else 'slower'} than 1 here ({t1 / t2:.2f}x).")
+    base, threaded, ddp2 = (times[net, name] for name, _, _ in ways)
+    print(f"MLP {net}, {params:,} parameters; each of the {steps} steps all-reduces {params * 4 / 1e6:.2f} MB")
+    print(f"   2 processes vs 1 process with {t} thread(s): {faster(base, ddp2)} (2x faster would be perfect)")
+    print(f"   2 processes vs 1 process with {cores} threads: {faster(threaded, ddp2)}")
 
 # %% [markdown]
-# **Why the gain is small (or negative) on one CPU.** Two processes on one machine share the same cores
-# that one process would use as threads, so the arithmetic gets no more hardware. What DDP adds is work: every
-# step, each process sends its whole gradient to the other and waits for it (the all-reduce, printed above in
-# MB), and each process runs its own Python loop. For a small network the steps are so short that this
-# overhead weighs as much as the arithmetic; a wider network does more arithmetic per step for the same number
-# of all-reduces, which is why the two rows can differ. DDP pays off when each process has hardware of its
-# own: one GPU per process, or several machines.
+# **What decides these numbers.** Two processes on one machine use the same cores that one process could use
+# as threads, so against "1 process, all cores" DDP brings no extra hardware: at best it splits the work in a
+# way that wastes less. What DDP adds is work of its own: every step, each process sends its whole gradient to
+# the other and waits for the average (the all-reduce, in MB above), and each runs its own Python loop. For a
+# small network a step is so short that this overhead is a large part of it; a wider network does much more
+# arithmetic per step for the same number of all-reduces, so the overhead weighs less. Threads have their own
+# cost: they wait for each other at every matrix product, which hurts most when other programs keep the
+# cores busy. DDP pays off when each process brings hardware of its own: one GPU per process, or several
+# machines.
 
 # %%
 if torch.cuda.is_available():
