@@ -31,7 +31,7 @@ from torch import nn
 from .batches import batch_slices, epoch_orders
 from .history import History
 from .models import MLP
-from .validate import check_batch_size, check_choice, check_epochs, check_lr, check_momentum
+from .validate import DivergenceError, check_batch_size, check_choice, check_epochs, check_lr, check_momentum
 
 __all__ = ["train", "DDPResult", "shard", "make_model", "pick_backend", "check_world_size", "free_port",
            "check_port", "BACKENDS", "main"]
@@ -165,6 +165,7 @@ def run_rank(rank: int, world_size: int, X: torch.Tensor, y: torch.Tensor, cfg: 
         start = time.perf_counter()
         order = torch.from_numpy(next(orders)).to(device)
         totals = torch.zeros(2, dtype=torch.float64, device=device)  # loss sum, correct
+        losses = []
         for s, e in slices:
             a, b = shard(s, e, rank, world_size)
             idx = order[a:b]
@@ -177,11 +178,14 @@ def run_rank(rank: int, world_size: int, X: torch.Tensor, y: torch.Tensor, cfg: 
             loss.backward()
             opt.step()
             totals[0] += mine.detach()
+            losses.append(mine.detach())
             totals[1] += (out.argmax(1) == y[idx]).sum()
         torch.distributed.all_reduce(totals)  # the epoch's numbers, summed over processes
         loss_sum, correct = totals.tolist()
-        if not torch.isfinite(torch.tensor(loss_sum)):
-            raise FloatingPointError(f"the loss became {loss_sum} in epoch {epoch}: lower the learning rate.")
+        if not torch.isfinite(torch.tensor(loss_sum)):  # the same sum in every process: all stop together
+            finite = torch.isfinite(torch.stack(losses))
+            first = int((~finite).nonzero()[0, 0]) if not bool(finite.all()) else len(losses) - 1
+            raise DivergenceError(epoch, first + 1, float(losses[first]), cfg["lr"])
         history.append(loss_sum / n, 100.0 * correct / n, time.perf_counter() - start)
         if rank == 0 and cfg.get("checkpoint"):  # one writer: every process holds the same weights
             from .checkpoint import save
@@ -202,6 +206,7 @@ def _spawned(rank: int, world_size: int, port: int, X, y, cfg: dict) -> None:
         history = run_rank(rank, world_size, X, y, cfg)
         if rank == 0:
             torch.save({"model": cfg["model"], "history": history.to_dict()}, cfg["out"])
+        torch.distributed.barrier()  # leave together: a process that exits early can abort the others' gloo
     finally:
         torch.distributed.destroy_process_group()
 
@@ -236,7 +241,7 @@ def train(sizes, data, *, world_size: int = 2, epochs: int = 1, lr: float = 0.01
         ctx = mp.start_processes(_spawned, args=(world_size, port, X.cpu(), y.cpu(), cfg), nprocs=world_size,
                                  join=False, start_method="spawn")
         deadline = time.monotonic() + timeout
-        while not ctx.join(timeout=0.5):
+        while not _joined(ctx):
             if time.monotonic() > deadline:
                 for p in ctx.processes:
                     if p.is_alive():
@@ -250,6 +255,22 @@ def train(sizes, data, *, world_size: int = 2, epochs: int = 1, lr: float = 0.01
     return DDPResult(out["model"], history, world_size, backend, threads,
                      startup_seconds=max(0.0, wall - history.total_seconds),
                      shards=[(r, *shard(*first, r, world_size)) for r in range(world_size)])
+
+
+def _joined(ctx) -> bool:
+    """Whether all processes ended; a process's error is raised here with its own message on top."""
+    import torch.multiprocessing as mp
+
+    try:
+        return ctx.join(timeout=0.5)
+    except mp.ProcessRaisedException as err:
+        last = err.msg.strip().splitlines()[-1]
+        raise RuntimeError(f"training process {err.error_index} failed: {last}") from err
+    except mp.ProcessExitedException as err:
+        raise RuntimeError(
+            f"training process {err.error_index} ended abruptly ({err}); its own message, if any, is printed "
+            "above. If the machine ran out of memory, train a smaller network or use fewer processes."
+        ) from err
 
 
 # ----------------------------------------------------------------------------- torchrun
@@ -290,6 +311,7 @@ def main(argv=None) -> None:
         if rank == 0:
             torch.save({"model": cfg["model"], "history": history.to_dict()}, args.out)
             print(f"{world_size} processes ({backend}): {history!r}; weights saved to {args.out}")
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
 

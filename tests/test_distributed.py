@@ -109,3 +109,11 @@ def test_a_port_in_use_is_a_clear_error(train):
 def test_a_hung_run_is_stopped_by_the_timeout(train):
     with pytest.raises(TimeoutError, match="did not finish within .* Raise timeout="):
         distributed.train(SIZES, train, world_size=2, epochs=50, backend="gloo", timeout=0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_diverging_run_says_so(train):
+    diverged = r"process \d failed: .*DivergenceError: training diverged: the loss became (nan|inf).*Lower the learning"
+    with pytest.raises(RuntimeError, match=diverged):
+        distributed.train(SIZES, train, world_size=2, epochs=1, lr=1e6, momentum=0.9, backend="gloo", timeout=240)
