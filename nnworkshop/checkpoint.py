@@ -135,6 +135,11 @@ class Checkpointing:
         if self.state is None:
             return
         where = self.resume_path
+        if self.epochs_done > history.config["epochs"]:
+            raise CheckpointError(
+                f"{where} has already trained {self.epochs_done} epochs, more than epochs={history.config['epochs']}. "
+                f"epochs= is the total: pass epochs >= {self.epochs_done} to continue that run."
+            )
         saved = self.state["history"].get("config", {})
         changed = [f"{k}: {saved.get(k)!r} then, {history.config.get(k)!r} now"
                    for k in SAME_RUN if k in saved and saved.get(k) != history.config.get(k)]

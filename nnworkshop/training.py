@@ -332,7 +332,8 @@ def fit(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=epochs, initial=min(ckpt.epochs_done, epochs), desc=f"training on {device.type}", unit="epoch", disable=not progress)
+    bar = tqdm(total=epochs, initial=ckpt.epochs_done, desc=f"training on {device.type}", unit="epoch",
+               disable=not progress)
     try:
         with _private_rng(seed, device), _deferred_interrupt() as stop:
             ckpt.set_rng(device)

@@ -63,6 +63,8 @@ def test_a_run_without_seed_can_still_be_resumed_exactly(synth, tmp_path):
     again = _model()
     h = fit(again, train, epochs=2, resume=path, **KW)  # nothing left to train: the run as it was saved
     assert _same_weights(again, whole) and _numbers(h) == _numbers(h2)
+    with pytest.raises(CheckpointError, match=r"already trained 2 epochs.*pass epochs >= 2"):
+        fit(_model(), train, epochs=1, resume=path, **KW)
 
 
 def test_checkpoint_holds_what_it_promises(synth, tmp_path):
