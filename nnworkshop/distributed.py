@@ -12,6 +12,11 @@ its contiguous shard of it (``shard``), computes gradients on that shard, and DD
 averages the gradients of all processes with an all-reduce before each step, so every
 process makes the same update as one process on the whole global batch. Backends: gloo
 (CPU, any machine) and NCCL (one CUDA GPU per process).
+
+Why shard by hand instead of torch's ``DistributedSampler``: the sampler deals whole samples
+out to the processes with its own shuffle, so the global batches would not be ``training.fit``'s
+and the run could not be checked against one process. The data reach the spawned processes
+through a file they memory-map, not through shared memory, which containers often keep small.
 """
 
 from __future__ import annotations
@@ -195,8 +200,9 @@ def run_rank(rank: int, world_size: int, X: torch.Tensor, y: torch.Tensor, cfg: 
     return history
 
 
-def _spawned(rank: int, world_size: int, port: int, X, y, cfg: dict) -> None:
+def _spawned(rank: int, world_size: int, port: int, cfg: dict) -> None:
     """Entry point of each spawned process: join the group, train, rank 0 writes the result."""
+    X, y = torch.load(cfg["data"], mmap=True, weights_only=True)
     os.environ.update(MASTER_ADDR=HOST, MASTER_PORT=str(port))
     if cfg["backend"] == "nccl":
         torch.cuda.set_device(rank)
@@ -236,9 +242,11 @@ def train(sizes, data, *, world_size: int = 2, epochs: int = 1, lr: float = 0.01
     with tempfile.TemporaryDirectory(prefix="nnworkshop-ddp-") as tmp:
         cfg = dict(sizes=tuple(sizes), activation=activation, epochs=epochs, lr=lr, momentum=momentum,
                    batch_size=batch_size, seed=seed, backend=backend, threads=threads, timeout=timeout,
-                   checkpoint=None if checkpoint is None else str(checkpoint), out=str(Path(tmp) / "rank0.pt"))
+                   checkpoint=None if checkpoint is None else str(checkpoint), out=str(Path(tmp) / "rank0.pt"),
+                   data=str(Path(tmp) / "data.pt"))
+        torch.save((X.detach().cpu(), y.detach().cpu()), cfg["data"])
         start = time.perf_counter()
-        ctx = mp.start_processes(_spawned, args=(world_size, port, X.cpu(), y.cpu(), cfg), nprocs=world_size,
+        ctx = mp.start_processes(_spawned, args=(world_size, port, cfg), nprocs=world_size,
                                  join=False, start_method="spawn")
         deadline = time.monotonic() + timeout
         while not _joined(ctx):
