@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .batches import batch_slices, epoch_orders
+from .checkpoint import Checkpointing
 from .device import pick_device
 from .history import History
 from .models import input_mismatch
@@ -269,6 +270,8 @@ def fit(
     progress: bool = True,
     callbacks=(),
     shuffle: bool = True,
+    checkpoint=None,
+    resume=None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs; return a ``History`` of per-epoch loss and accuracy.
 
@@ -282,8 +285,13 @@ def fit(
     far (``history.interrupted``). A NaN/inf loss raises ``DivergenceError`` (its
     ``.history`` holds the finished epochs). ``history.seconds`` times training only.
     The model is left on ``device`` in the train/eval mode it had before.
+    ``checkpoint=PATH`` saves model, optimizer, history and random state after every epoch
+    (atomically); ``resume=PATH`` continues that run up to ``epochs`` in total, exactly as if
+    it had never stopped (see ``nnworkshop.checkpoint``).
     """
     epochs = check_epochs(epochs)
+    ckpt = Checkpointing(checkpoint, resume)
+    seed = ckpt.seed(seed)
     custom_opt = isinstance(optimizer, torch.optim.Optimizer)
     if not custom_opt:
         lr, momentum, weight_decay = check_lr(lr), check_momentum(momentum), check_weight_decay(weight_decay)
@@ -313,18 +321,23 @@ def fit(
         "shuffle": shuffle, "loss_fn": type(loss_fn).__name__, "n_train": n,
         "n_test": None if test is None else len(Xt), "model": type(model).__name__,
     }
+    ckpt.restore(model, opt, history)
     slices = batch_slices(n, batch_size)
     sizes = torch.tensor([e - s for s, e in slices], dtype=dtype, device=device)
     preds = torch.empty(n, dtype=torch.long, device=device)
     orders = epoch_orders(n, seed, shuffle)
+    for _ in range(ckpt.epochs_done):  # a resumed run draws the batch orders it already used
+        next(orders)
     was_training = model.training
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=epochs, desc=f"training on {device.type}", unit="epoch", disable=not progress)
+    bar = tqdm(total=epochs, initial=ckpt.epochs_done, desc=f"training on {device.type}", unit="epoch",
+               disable=not progress)
     try:
         with _private_rng(seed, device), _deferred_interrupt() as stop:
-            for epoch in range(1, epochs + 1):
+            ckpt.set_rng(device)
+            for epoch in range(ckpt.epochs_done + 1, epochs + 1):
                 start = time.perf_counter()
                 model.train()
                 order = torch.from_numpy(next(orders)).to(device) if shuffle else None
@@ -356,6 +369,7 @@ def fit(
                     history.append(loss_sum / n, 100.0 * correct / n, seconds)
                 bar.set_postfix(_postfix(history), refresh=False)
                 bar.update(1)
+                ckpt.after_epoch(epoch, model, opt, history, seed, device)
                 if any([bool(cb(history, model)) for cb in callbacks]):
                     history.interrupted = True
                     break
