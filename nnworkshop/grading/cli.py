@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--isolation", choices=("kernel", "guard-only"), default="kernel",
                    help="kernel (default): each submission in its own namespaces, Landlock and cgroup, and refuse to "
                         "start where a layer is missing; guard-only: only the in-process guard (written into the reports)")
+    p.add_argument("--cold-start", action="store_true",
+                   help="start a fresh Python for every submission instead of forking it from a process that has "
+                        "already loaded numpy and torch (slower; for comparison)")
     return p
 
 
@@ -92,7 +95,7 @@ def main(argv=None) -> int:
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
-                   isolation=args.isolation)
+                   isolation=args.isolation, prepared=not args.cold_start)
     protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
     lines = Lines()
 

@@ -29,6 +29,7 @@ from ._hidden.checks import POINTS, QUESTIONS, Fail
 from .isolation import policy
 from .notebook import SubmissionError, exercise_flags, read_submission
 from .process import Child, ChildGone
+from .zygote import Zygotes
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
 REPO_DIR = PACKAGE_DIR.parent
@@ -59,6 +60,7 @@ class Options:
     disk_mb: int = 256  # the submission's folder is a tmpfs of this size
     max_tasks: int = 64  # processes and threads one submission may have at once
     guard: bool = True  # the in-process guard; tests switch it off to show the kernel wall stands alone
+    prepared: bool = True  # fork each submission from a process with numpy/torch loaded (``zygote``), or cold-start
 
 
 class IsolationError(RuntimeError):
@@ -154,7 +156,8 @@ class Session:
 
     def _start(self) -> None:
         self.child = None
-        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children)
+        zygote = self.batch.zygotes.get(self.cfg["preimport"]) if self.batch.zygotes else None
+        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children, zygote)
         self.children.append(self.child)
 
     def run_cells(self) -> None:
@@ -251,8 +254,6 @@ class Ctx:
                 raise Fail(f"{name} is not defined (keep the function names of the exercise)")
             if kind == "badvalue":
                 raise Fail(f"{name} {reply.get('evalue')}")
-            if kind == "badvalue":
-                raise Fail(f"{name} {reply.get('evalue')}")
             if kind == "exit":
                 raise Fail(f"{name} called sys.exit()")
             raise Fail(f"{name} raised {reply.get('ename', 'an error')}: {str(reply.get('evalue', ''))[:200]}")
@@ -340,7 +341,6 @@ class Batch:
         self.cancelled = False
         self.seed = opts.seed if opts.seed is not None else secrets.randbits(63)
         self.workdir = tempfile.mkdtemp(prefix="nnw-batch-")
-        self.cancelled = False
         self._digits = None
         self._lock = threading.Lock()
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
@@ -357,6 +357,7 @@ class Batch:
             self._stage(raw)
         self.protected = [os.path.realpath(p) for p in protected]  # resolved here, before the child sees them
         self._read = [self.staged_root] if self.staged_root else []
+        self.zygotes = Zygotes(self.child_env(self.workdir), opts.startup_timeout) if opts.prepared else None
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""
@@ -407,6 +408,8 @@ class Batch:
             return self._digits
 
     def close(self) -> None:
+        if self.zygotes is not None:
+            self.zygotes.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
