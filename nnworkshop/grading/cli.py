@@ -9,11 +9,12 @@ import threading
 import time
 from pathlib import Path
 
-from .atomic import OutputError, partial_path
+from .atomic import OutputError, check_target, partial_path
 from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
+from .shards import ShardError, manifest_path, merge, parse_shard, share, write_manifest
 from .stopping import Lines, stop_on_signals
 
 
@@ -62,7 +63,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-start", action="store_true",
                    help="start a fresh Python for every submission instead of forking it from a process that has "
                         "already loaded numpy and torch (slower; for comparison)")
+    p.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N) of the submissions: every N-th "
+                   "in the order of their file names' SHA-256, the same share on every machine; writes "
+                   "OUT.shard.json beside --out for 'nnworkshop grade merge'")
     return p
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder stands for the notebooks in it (sorted); one with none is an error."""
+    out = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(p.glob("*.ipynb"))
+            if not found:
+                raise ShardError(f"{p} is a folder with no notebook (.ipynb) in it; pass the notebooks or the folder "
+                                 "that holds them")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+def merge_main(argv) -> int:
+    """``nnworkshop grade merge shard-*.csv --out grades.csv``: join the shards of one batch."""
+    p = argparse.ArgumentParser(prog="nnworkshop grade merge", description="Join the CSVs (and results.json and "
+                                "feedback folders) of a batch graded in shards with --shard K/N.")
+    p.add_argument("csvs", nargs="*", type=Path, help="every shard's CSV (its .shard.json must be beside it)")
+    p.add_argument("--out", type=Path, required=True, help="the merged CSV (must not exist)")
+    p.add_argument("--results-json", type=Path, metavar="DIR", help="gather the shards' results.json files here")
+    p.add_argument("--feedback", type=Path, metavar="DIR", help="gather the shards' feedback files here")
+    args = p.parse_args(argv)
+    try:
+        done = merge(args.csvs, args.out, args.results_json, args.feedback)
+    except (ShardError, OutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"merged {done['shards']} shard(s): {done['rows']} submission(s), seed {done['seed']}, {done['files']} "
+          f"report file(s); wrote {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -70,11 +108,21 @@ def main(argv=None) -> int:
 
     0 when the batch was graded; 2 for bad input; 128 + the signal's number when SIGINT/SIGTERM stopped it.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
-    missing = [str(p) for p in args.submissions if not p.is_file()]
+    missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    try:
+        batch = _expand(args.submissions)
+        shard = parse_shard(args.shard) if args.shard else None
+    except ShardError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    args.submissions = share(batch, *shard) if shard else batch
     lacking = isolation.missing(isolation.probe()) if args.isolation == "kernel" else []
     if lacking:  # before any file is written
         print("error: the kernel sandbox is not available here, so submissions could read each other's files, the "
@@ -89,7 +137,12 @@ def main(argv=None) -> int:
         outputs = Outputs(args.submissions, args.out, args.results_json, args.feedback,
                           kept=previous.rows if previous else None, stop=stop)
         outputs.check()
+        if shard:
+            check_target(manifest_path(args.out), "--out")
         outputs.write_csv()  # now: the path is writable, and a stale CSV never passes for this batch's
+        if shard:
+            write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
+                           args.feedback)
     except (ResumeError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -97,6 +150,7 @@ def main(argv=None) -> int:
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
                    isolation=args.isolation, prepared=not args.cold_start)
     protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
+    protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
 
     def progress(r):
