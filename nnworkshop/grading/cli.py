@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .atomic import OutputError, check_target, partial_path
+from .classreport import write_report
 from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-start", action="store_true",
                    help="start a fresh Python for every submission instead of forking it from a process that has "
                         "already loaded numpy and torch (slower; for comparison)")
+    p.add_argument("--report", type=Path, metavar="HTML", help="write the instructor's report: one self-contained "
+                   "page with the class's scores, every check's pass rate, the common failures, statuses and times")
     p.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N) of the submissions: every N-th "
                    "in the order of their file names' SHA-256, the same share on every machine; writes "
                    "OUT.shard.json beside --out for 'nnworkshop grade merge'")
@@ -139,6 +142,8 @@ def main(argv=None) -> int:
         outputs.check()
         if shard:
             check_target(manifest_path(args.out), "--out")
+        if args.report is not None:
+            check_target(args.report, "--report")
         outputs.write_csv()  # now: the path is writable, and a stale CSV never passes for this batch's
         if shard:
             write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
@@ -149,11 +154,14 @@ def main(argv=None) -> int:
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
                    isolation=args.isolation, prepared=not args.cold_start)
-    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
+    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback, args.report)
+                                                    if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
+    graded = []
 
     def progress(r):
+        graded.append(r)
         outputs.add(r)
         lines(f"{r.path}: {r.total:g}/{r.max_total:g} {r.status} ({r.seconds:.1f} s)"
               + (f" - {r.detail}" if r.detail else "") + (f" [flagged: {' '.join(r.flags)}]" if r.flags else ""))
@@ -170,6 +178,13 @@ def main(argv=None) -> int:
             stop.set()
     n, before = len(outputs.paths), outputs.kept
     done = before + outputs.graded
+    if args.report is not None and outputs.error is None:
+        order = {p: i for i, p in enumerate(outputs.paths)}
+        try:
+            write_report(sorted(graded, key=lambda r: order.get(r.path, 0)), args.report, seed)
+        except OSError as err:
+            print(f"error: cannot write the report {args.report}: {err}", file=sys.stderr)
+            return 2
     if outputs.error is not None:
         print(f"error: {outputs.error}\nstopped after {done} of {n} submission(s); fix the output path and run the "
               "same command with --resume to finish.", file=sys.stderr)
