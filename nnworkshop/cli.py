@@ -1,4 +1,4 @@
-"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``."""
+"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``autograder build``."""
 
 from __future__ import annotations
 
@@ -34,8 +34,14 @@ def _grade(rest) -> int:
     return grade_main(rest)
 
 
+def _autograder(rest) -> int:
+    from .grading.gradescope import main as autograder_main
+
+    return autograder_main(rest)
+
+
 # Commands with options of their own: everything after the name is handed over as it is.
-PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade}
+PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "autograder": _autograder}
 
 
 def main(argv=None) -> int:
@@ -50,6 +56,7 @@ def main(argv=None) -> int:
         ("bench", "time the training loops side by side (see 'nnworkshop bench --help')"),
         ("exercises", "build exercises/ from solutions/ (see 'nnworkshop exercises --help')"),
         ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
+        ("autograder", "build a Gradescope autograder zip (see 'nnworkshop autograder build --help')"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)
