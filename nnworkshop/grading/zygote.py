@@ -20,6 +20,7 @@ with the pipe ends passed as ``SCM_RIGHTS``.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -191,6 +192,11 @@ class Zygote:
             if out_r >= 0:
                 os.close(out_r)
 
+    @property
+    def dead(self) -> bool:
+        with self._cv:
+            return self._dead
+
     def close(self) -> None:
         """Stop the zygote (its children die with it)."""
         try:
@@ -221,7 +227,11 @@ class Zygotes:
     def get(self, preimport: list[str]) -> Zygote:
         key = tuple(self.modules_for(preimport))
         with self._lock:
-            if key not in self._by_modules:
+            old = self._by_modules.get(key)
+            if old is not None and old.dead:  # killed (by the system, say): the next submissions get a new one
+                old.close()
+                old = None
+            if old is None:
                 self._by_modules[key] = Zygote(list(key), self.env, self.startup_timeout)
             return self._by_modules[key]
 
@@ -245,6 +255,9 @@ def _become_child(sock: socket.socket, wake_fds, cwd: str, env: dict, fds: list[
     code = 1
     try:
         cmd_fd, res_fd, out_w = fds
+        from .isolation import syscalls
+
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the zygote, which dies with the grader
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         sock.close()
@@ -285,6 +298,27 @@ def _become_child(sock: socket.socket, wake_fds, cwd: str, env: dict, fds: list[
         os._exit(code if isinstance(code, int) else 1)
 
 
+def _warm_torch() -> None:
+    """One thread, then one tiny training step: torch loads much of itself on first use (building an optimizer
+    imports ``torch._dynamo``, several seconds of CPU), which every fork then finds done. Nothing random of this
+    reaches a submission: the child seeds every generator before the first cell."""
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(4, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    data = DataLoader(TensorDataset(torch.zeros(4, 2), torch.zeros(4, dtype=torch.int64)), batch_size=2)
+    for x, y in data:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 2)).argmax(dim=1)
+
+
 def serve(sock_fd: int, grader_pid: int, modules: list[str]) -> int:
     """Import ``modules``, say ready, then fork a child per request and report how each one ended."""
     from .isolation import syscalls
@@ -295,12 +329,12 @@ def serve(sock_fd: int, grader_pid: int, modules: list[str]) -> int:
     t0 = time.process_time()
     for name in modules:
         __import__(name)
+    from . import child, protocol, sandbox  # noqa: F401 - what every fork runs, loaded once (none of it acts on import)
+    from .isolation import boot  # noqa: F401
     if "torch" in sys.modules:
-        import torch
-
-        torch.set_num_threads(1)
-        torch.set_num_interop_threads(1)
+        _warm_torch()
     seconds = time.process_time() - t0
+    gc.freeze()  # what is loaded now stays out of every fork's garbage collections: they do not copy its pages
     sock = socket.socket(fileno=sock_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
