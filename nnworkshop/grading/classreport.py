@@ -44,8 +44,8 @@ def _svg(fig) -> str:
     return svg[svg.index("<svg"):]  # inline: drop the XML prologue and doctype
 
 
-def score_plot(scores: dict) -> str:
-    """``{question: [score, ...]}`` -> an SVG with one histogram per question (points out of the question's max)."""
+def score_figure(scores: dict):
+    """``{question: ([score, ...], [max, ...])}`` -> a Figure with one histogram per question."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,25 +59,24 @@ def score_plot(scores: dict) -> str:
         ax.set_title(f"{q} ({len(scores[q][0])} learners)")
         ax.set_xlabel(f"points (of {top:g})")
         ax.set_ylabel("learners")
-    return _svg(fig)
+    return fig
 
 
-def time_plot(results: list[Result]) -> str:
-    """Seconds per submission, one bar each, coloured by status."""
+def time_figure(seconds: list[float], statuses: list[str]):
+    """A Figure: seconds per submission, one bar each, coloured by its status."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 2.6))
-    ax.bar(range(len(results)), [r.seconds for r in results],
-           color=[STATUS_COLOURS.get(r.status, "#999") for r in results])
-    for status in sorted({r.status for r in results}):
+    ax.bar(range(len(seconds)), seconds, color=[STATUS_COLOURS.get(s, "#999") for s in statuses])
+    for status in sorted(set(statuses)):
         ax.bar([0], [0], color=STATUS_COLOURS.get(status, "#999"), label=status)
     ax.legend(loc="upper right", fontsize=8, ncols=6)
     ax.set_xlabel("submission (in the order given)")
     ax.set_ylabel("seconds")
-    return _svg(fig)
+    return fig
 
 
 def check_rates(results: list[Result]) -> list[tuple]:
@@ -125,7 +124,8 @@ def render(results: list[Result], seed, title: str = "Grading report") -> str:
         parts.append(f"<tr><td><span class='status' style='background:{STATUS_COLOURS.get(status, '#999')}'>"
                      f"{_e(status)}</span></td><td class='n'>{n}</td><td>{_e(STATUS_TEXT.get(status, ''))}</td></tr>")
     parts.append("</table><h2>Score distribution</h2>")
-    parts.append(f"<figure id='scores'>{score_plot(scores)}</figure>" if scores else "<p>No question was graded.</p>")
+    parts.append(f"<figure id='scores'>{_svg(score_figure(scores))}</figure>" if scores
+                 else "<p>No question was graded.</p>")
     parts.append("<h2>Checks across the class</h2><table id='checks'><tr><th>question</th><th>check</th><th>what</th>"
                  "<th>passed</th><th>rate</th></tr>")
     for q, cid, t, p, n in check_rates(results):
@@ -136,7 +136,9 @@ def render(results: list[Result], seed, title: str = "Grading report") -> str:
     for n, q, cid, msg in common_failures(results):
         parts.append(f"<tr><td class='n'>{n}</td><td>{_e(q)}</td><td>{_e(cid)}</td><td><code>{_e(msg)}</code></td></tr>")
     parts.append("</table><h2>Time per submission</h2>")
-    parts.append(f"<figure id='times'>{time_plot(results)}</figure>" if results else "")
+    if results:
+        times = time_figure([r.seconds for r in results], [r.status for r in results])
+        parts.append(f"<figure id='times'>{_svg(times)}</figure>")
     parts.append("<table id='submissions'><tr><th>submission</th><th>exercise</th><th>score</th><th>status</th>"
                  "<th>seconds</th><th>detail</th></tr>")
     for r in results:
