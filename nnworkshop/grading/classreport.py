@@ -73,7 +73,7 @@ def time_figure(seconds: list[float], statuses: list[str]):
     ax.bar(range(len(seconds)), seconds, color=[STATUS_COLOURS.get(s, "#999") for s in statuses])
     for status in sorted(set(statuses)):
         ax.bar([0], [0], color=STATUS_COLOURS.get(status, "#999"), label=status)
-    ax.legend(loc="upper right", fontsize=8, ncols=6)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, ncols=6, frameon=False)  # above: no bar hidden
     ax.set_xlabel("submission (in the order given)")
     ax.set_ylabel("seconds")
     return fig
