@@ -125,3 +125,30 @@ def test_the_zygote_and_every_submission_process_are_gone_after_the_batch(tmp_pa
     (r,) = grade([sub], Options(seed=0, exercise="q1", **_guard_only()))
     assert r.status == "ok" and "started" in r.output
     assert ours() - before == set()
+
+
+def test_a_prepared_process_that_died_is_replaced_and_its_children_are_reported_killed():
+    import signal
+    import time
+
+    from nnworkshop.grading.zygote import Zygotes
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONHASHSEED": "0"}
+    zygotes = Zygotes(env, 60)
+    try:
+        first = zygotes.get(["numpy"])
+        r, w = os.pipe()
+        child = first.spawn("/tmp", env, r, w)  # waits for a configuration that never comes
+        os.close(r), os.close(w)
+        assert child.poll() is None
+        os.kill(first.pid, signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL  # said by the grader's side once the zygote is gone
+        deadline = time.monotonic() + 10
+        while not first.dead and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert first.dead
+        second = zygotes.get(["numpy"])
+        assert second is not first and second.proc.poll() is None
+        assert not os.path.exists(f"/proc/{child.pid}") or "Z" in Path(f"/proc/{child.pid}/stat").read_text().split()[2]
+    finally:
+        zygotes.close()
