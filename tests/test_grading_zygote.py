@@ -152,3 +152,21 @@ def test_a_prepared_process_that_died_is_replaced_and_its_children_are_reported_
         assert not os.path.exists(f"/proc/{child.pid}") or "Z" in Path(f"/proc/{child.pid}/stat").read_text().split()[2]
     finally:
         zygotes.close()
+
+
+def test_the_bench_compares_prepared_and_cold_start_on_the_same_batch(capsys):
+    from nnworkshop.cli import main as nnworkshop_main
+    from nnworkshop.grading import isolation
+
+    if isolation.missing(isolation.probe()):
+        pytest.skip("nnworkshop bench --grading needs the kernel sandbox")
+    assert nnworkshop_main(["bench", "--grading", "--compare", "prepared", "--batch", "2", "--rounds", "1",
+                            "--repeat", "1", "--workers", "1", "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    prep, cold = out["prepared"], out["cold_start"]
+    assert prep["submissions"] == 2 and len(prep["all"]["prepared"]) == len(prep["all"]["cold"]) == 1
+    assert prep["ratio"] == pytest.approx(prep["prepared_s"] / prep["cold_s"])
+    assert cold["first_step"]["cpu_s"] > cold["import"]["cpu_s"] > 0
+    assert "batch" not in out  # the sandbox comparison was not asked for

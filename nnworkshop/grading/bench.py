@@ -182,7 +182,7 @@ def main(argv=None) -> int:
     p.add_argument("--submissions", type=int, default=20, help="honest submissions in the batch (default 20)")
     p.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     p.add_argument("--rounds", type=int, default=2, help="batches graded each way, alternating (default 2)")
-    p.add_argument("--repeat", type=int, default=5, help="tries per layer (default 5)")
+    p.add_argument("--repeat", type=int, default=5, help="tries per layer and per cold start (default 5)")
     p.add_argument("--compare", choices=("all", "sandbox", "prepared"), default="all",
                    help="sandbox: on vs off; prepared: forked from a prepared process vs a cold start (default all)")
     p.add_argument("--batch", type=int, default=40,
@@ -202,7 +202,7 @@ def main(argv=None) -> int:
         log(f"grading {args.submissions} honest submissions, sandbox on and off, {args.rounds} round(s) each")
         out["batch"] = batch_costs(args.submissions, args.workers, args.rounds, log)
     if args.compare in ("all", "prepared"):
-        out["cold_start"] = cold_start_cost()
+        out["cold_start"] = cold_start_cost(args.repeat)
         log(f"grading {args.batch} honest submissions, prepared and cold, {args.rounds} round(s) each")
         out["prepared"] = prepared_costs(args.batch, args.workers, args.rounds, log)
     if args.json:
