@@ -149,7 +149,12 @@ def test_a_prepared_process_that_died_is_replaced_and_its_children_are_reported_
         assert first.dead
         second = zygotes.get(["numpy"])
         assert second is not first and second.proc.poll() is None
-        assert not os.path.exists(f"/proc/{child.pid}") or "Z" in Path(f"/proc/{child.pid}/stat").read_text().split()[2]
+        while os.path.exists(f"/proc/{child.pid}") and time.monotonic() < deadline + 10:  # gone, or a zombie
+            if Path(f"/proc/{child.pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.05)
+        else:
+            assert not os.path.exists(f"/proc/{child.pid}")
     finally:
         zygotes.close()
 

@@ -250,7 +250,7 @@ def _returncode(info) -> int:
     return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
-def _become_child(sock: socket.socket, wake_fds, cwd: str, env: dict, fds: list[int]) -> None:
+def _become_child(sock: socket.socket, wake_fds, cwd: str, env: dict, fds: list[int], zygote_pid: int) -> None:
     """In the fresh fork: a new session, its own output pipe, the submission's environment; then ``child.main``."""
     code = 1
     try:
@@ -258,6 +258,8 @@ def _become_child(sock: socket.socket, wake_fds, cwd: str, env: dict, fds: list[
         from .isolation import syscalls
 
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the zygote, which dies with the grader
+        if os.getppid() != zygote_pid:  # the zygote died before we could ask to die with it
+            os._exit(70)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         sock.close()
@@ -370,6 +372,7 @@ def serve(sock_fd: int, grader_pid: int, modules: list[str]) -> int:
                 sock.sendall(json.dumps({"forked": 0, "error": "a malformed request"}).encode() + b"\n")
                 continue
             req = json.loads(data)
+            me = os.getpid()
             try:
                 pid = os.fork()
             except OSError as err:
@@ -378,7 +381,7 @@ def serve(sock_fd: int, grader_pid: int, modules: list[str]) -> int:
                 sock.sendall(json.dumps({"forked": 0, "error": str(err)}).encode() + b"\n")
                 continue
             if pid == 0:
-                _become_child(sock, (wake_r, wake_w), req["cwd"], req["env"], fds)
+                _become_child(sock, (wake_r, wake_w), req["cwd"], req["env"], fds, me)
             for fd in fds:
                 os.close(fd)
             live.add(pid)
