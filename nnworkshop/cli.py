@@ -1,4 +1,4 @@
-"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``board serve``."""
+"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``board serve``, ``autograder build``."""
 
 from __future__ import annotations
 
@@ -40,8 +40,14 @@ def _board(rest) -> int:
     return board_main(rest)
 
 
+def _autograder(rest) -> int:
+    from .grading.gradescope import main as autograder_main
+
+    return autograder_main(rest)
+
+
 # Commands with options of their own: everything after the name is handed over as it is.
-PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "board": _board}
+PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "board": _board, "autograder": _autograder}
 
 
 def main(argv=None) -> int:
@@ -57,6 +63,7 @@ def main(argv=None) -> int:
         ("exercises", "build exercises/ from solutions/ (see 'nnworkshop exercises --help')"),
         ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
         ("board", "run a class board where the room's runs meet (see 'nnworkshop board --help')"),
+        ("autograder", "build a Gradescope autograder zip (see 'nnworkshop autograder build --help')"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -4,7 +4,9 @@ Per layer (median of ``--repeat`` tries, each in a fresh forked process): enteri
 network, mount, IPC, UTS, cgroup; with the fresh /proc and tmpfs mounts), applying the Landlock policy, and
 creating, joining and removing a cgroup. Per batch: the same honest submissions (the course's solutions,
 copied to the requested count) graded with the sandbox on and off, alternately, in one process; the ratio
-of the medians is the sandbox's cost.
+of the medians is the sandbox's cost. Prepared processes: a batch of honest submissions (half q1, half q4) graded
+with each submission forked from a process that has already loaded numpy and torch (``zygote``) and with a cold
+start of Python per submission, alternately, beside what one cold start costs.
 """
 
 from __future__ import annotations
@@ -120,13 +122,72 @@ def batch_costs(count: int, workers: int, rounds: int, log=print) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+COLD_STEPS = {
+    "import": "import numpy, torch, torch.utils.data",
+    "first_step": "import numpy; from nnworkshop.grading.zygote import _warm_torch; _warm_torch()",
+}
+
+
+def cold_start_cost(repeat: int = 3) -> dict:
+    """Median wall and CPU seconds of what forking a prepared process saves a torch submission: starting Python and
+    importing numpy and torch (``import``), and that plus torch's first training step, which loads
+    ``torch._dynamo`` (``first_step``, what the prepared process does). CPU: the child's user + system time."""
+    import resource
+    import subprocess
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    out = {}
+    for name, code in COLD_STEPS.items():
+        walls, cpus = [], []
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-s", "-c", code], check=True, env=env)
+            walls.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        out[name] = {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus)}
+    return out
+
+
+def prepared_costs(count: int, workers: int, rounds: int, log=print) -> dict:
+    """Seconds to grade ``count`` honest submissions (half q1, half q4) forked from prepared processes and with a
+    cold start each (alternating, ``rounds`` each), with the kernel sandbox where it is available."""
+    from .grader import Options, grade
+
+    mode = "kernel" if not isolation.missing(isolation.probe()) else "guard-only"
+    folder = Path(tempfile.mkdtemp(prefix="nnw-bench-subs-"))
+    try:
+        paths = honest_batch(folder, count)
+        times: dict = {"prepared": [], "cold": []}
+        for r in range(rounds):
+            for prepared in (True, False) if r % 2 == 0 else (False, True):
+                t0 = time.perf_counter()
+                results = grade(paths, Options(isolation=mode, seed=r, prepared=prepared), workers=workers)
+                seconds = time.perf_counter() - t0
+                bad = [x for x in results if x is None or x.total != x.max_total]
+                if bad:
+                    raise RuntimeError(f"an honest submission lost marks with prepared={prepared}: {bad[0]}")
+                times["prepared" if prepared else "cold"].append(seconds)
+                log(f"  round {r + 1}: {'prepared' if prepared else 'cold start':<10} {seconds:6.1f} s")
+        warm, cold = statistics.median(times["prepared"]), statistics.median(times["cold"])
+        return {"submissions": count, "workers": workers, "rounds": rounds, "isolation": mode, "prepared_s": warm,
+                "cold_s": cold, "ratio": warm / cold, "all": times}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="nnworkshop bench --grading", description=__doc__.split("\n\n")[0])
     p.add_argument("--grading", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--submissions", type=int, default=20, help="honest submissions in the batch (default 20)")
     p.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     p.add_argument("--rounds", type=int, default=2, help="batches graded each way, alternating (default 2)")
-    p.add_argument("--repeat", type=int, default=5, help="tries per layer (default 5)")
+    p.add_argument("--repeat", type=int, default=5, help="tries per layer and per cold start (default 5)")
+    p.add_argument("--compare", choices=("all", "sandbox", "prepared"), default="all",
+                   help="sandbox: on vs off; prepared: forked from a prepared process vs a cold start (default all)")
+    p.add_argument("--batch", type=int, default=40,
+                   help="honest submissions (half q1, half q4) for the prepared vs cold comparison (default 40)")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
     lacking = isolation.missing(isolation.probe())
@@ -136,18 +197,32 @@ def main(argv=None) -> int:
         return 2
     log = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
     log(f"layers: {isolation.describe(isolation.probe())}")
-    layers = layer_costs(args.repeat)
-    log(f"grading {args.submissions} honest submissions, sandbox on and off, {args.rounds} round(s) each")
-    batch = batch_costs(args.submissions, args.workers, args.rounds, log)
-    out = {"layers_ms": layers, "batch": batch}
+    out: dict = {}
+    if args.compare in ("all", "sandbox"):
+        out["layers_ms"] = layer_costs(args.repeat)
+        log(f"grading {args.submissions} honest submissions, sandbox on and off, {args.rounds} round(s) each")
+        out["batch"] = batch_costs(args.submissions, args.workers, args.rounds, log)
+    if args.compare in ("all", "prepared"):
+        out["cold_start"] = cold_start_cost(args.repeat)
+        log(f"grading {args.batch} honest submissions, prepared and cold, {args.rounds} round(s) each")
+        out["prepared"] = prepared_costs(args.batch, args.workers, args.rounds, log)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
     fmt = lambda ms: "n/a" if ms is None else f"{ms:.1f} ms"  # noqa: E731
-    print(f"per submission: namespaces {fmt(layers['namespaces'])}, landlock {fmt(layers['landlock'])} "
-          f"({layers['rules']} rules), cgroup {fmt(layers['cgroup'])}")
-    print(f"{batch['submissions']} honest submissions, {batch['workers']} workers: sandbox on {batch['kernel_s']:.1f} s, "
-          f"off (guard only) {batch['guard_only_s']:.1f} s: {batch['ratio']:.2f}x")
+    if "batch" in out:
+        layers, batch = out["layers_ms"], out["batch"]
+        print(f"per submission: namespaces {fmt(layers['namespaces'])}, landlock {fmt(layers['landlock'])} "
+              f"({layers['rules']} rules), cgroup {fmt(layers['cgroup'])}")
+        print(f"{batch['submissions']} honest submissions, {batch['workers']} workers: sandbox on {batch['kernel_s']:.1f} s, "
+              f"off (guard only) {batch['guard_only_s']:.1f} s: {batch['ratio']:.2f}x")
+    if "prepared" in out:
+        cold, prep = out["cold_start"], out["prepared"]
+        print(f"cold start per submission: Python + numpy + torch {cold['import']['cpu_s']:.2f} s CPU "
+              f"({cold['import']['wall_s']:.2f} s wall); with torch's first training step (torch._dynamo) "
+              f"{cold['first_step']['cpu_s']:.2f} s CPU ({cold['first_step']['wall_s']:.2f} s wall)")
+        print(f"{prep['submissions']} honest submissions (q1, q4), {prep['workers']} workers, {prep['isolation']}: "
+              f"prepared {prep['prepared_s']:.1f} s, cold start {prep['cold_s']:.1f} s: {prep['ratio']:.2f}x")
     return 0
 
 

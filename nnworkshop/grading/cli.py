@@ -9,11 +9,13 @@ import threading
 import time
 from pathlib import Path
 
-from .atomic import OutputError, partial_path
+from .atomic import OutputError, check_target, partial_path
+from .classreport import write_report
 from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
+from .shards import ShardError, manifest_path, merge, parse_shard, share, write_manifest
 from .stopping import Lines, stop_on_signals
 
 
@@ -59,7 +61,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--isolation", choices=("kernel", "guard-only"), default="kernel",
                    help="kernel (default): each submission in its own namespaces, Landlock and cgroup, and refuse to "
                         "start where a layer is missing; guard-only: only the in-process guard (written into the reports)")
+    p.add_argument("--cold-start", action="store_true",
+                   help="start a fresh Python for every submission instead of forking it from a process that has "
+                        "already loaded numpy and torch (slower; for comparison)")
+    p.add_argument("--report", type=Path, metavar="HTML", help="write the instructor's report: one self-contained "
+                   "page with the class's scores, every check's pass rate, the common failures, statuses and times")
+    p.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N) of the submissions: every N-th "
+                   "in the order of their file names' SHA-256, the same share on every machine; writes "
+                   "OUT.shard.json beside --out for 'nnworkshop grade merge'")
     return p
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder stands for the notebooks in it (sorted); one with none is an error."""
+    out = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(p.glob("*.ipynb"))
+            if not found:
+                raise ShardError(f"{p} is a folder with no notebook (.ipynb) in it; pass the notebooks or the folder "
+                                 "that holds them")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+def merge_main(argv) -> int:
+    """``nnworkshop grade merge shard-*.csv --out grades.csv``: join the shards of one batch."""
+    p = argparse.ArgumentParser(prog="nnworkshop grade merge", description="Join the CSVs (and results.json and "
+                                "feedback folders) of a batch graded in shards with --shard K/N.")
+    p.add_argument("csvs", nargs="*", type=Path, help="every shard's CSV (its .shard.json must be beside it)")
+    p.add_argument("--out", type=Path, required=True, help="the merged CSV (must not exist)")
+    p.add_argument("--results-json", type=Path, metavar="DIR", help="gather the shards' results.json files here")
+    p.add_argument("--feedback", type=Path, metavar="DIR", help="gather the shards' feedback files here")
+    args = p.parse_args(argv)
+    try:
+        done = merge(args.csvs, args.out, args.results_json, args.feedback)
+    except (ShardError, OutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"merged {done['shards']} shard(s): {done['rows']} submission(s), seed {done['seed']}, {done['files']} "
+          f"report file(s); wrote {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -67,11 +111,21 @@ def main(argv=None) -> int:
 
     0 when the batch was graded; 2 for bad input; 128 + the signal's number when SIGINT/SIGTERM stopped it.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
-    missing = [str(p) for p in args.submissions if not p.is_file()]
+    missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    try:
+        batch = _expand(args.submissions)
+        shard = parse_shard(args.shard) if args.shard else None
+    except ShardError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    args.submissions = share(batch, *shard) if shard else batch
     lacking = isolation.missing(isolation.probe()) if args.isolation == "kernel" else []
     if lacking:  # before any file is written
         print("error: the kernel sandbox is not available here, so submissions could read each other's files, the "
@@ -86,17 +140,28 @@ def main(argv=None) -> int:
         outputs = Outputs(args.submissions, args.out, args.results_json, args.feedback,
                           kept=previous.rows if previous else None, stop=stop)
         outputs.check()
+        if shard:
+            check_target(manifest_path(args.out), "--out")
+        if args.report is not None:
+            check_target(args.report, "--report")
         outputs.write_csv()  # now: the path is writable, and a stale CSV never passes for this batch's
+        if shard:
+            write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
+                           args.feedback)
     except (ResumeError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
-                   isolation=args.isolation)
-    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback) if p is not None]
+                   isolation=args.isolation, prepared=not args.cold_start)
+    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback, args.report)
+                                                    if p is not None]
+    protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
+    graded = []
 
     def progress(r):
+        graded.append(r)
         outputs.add(r)
         lines(f"{r.path}: {r.total:g}/{r.max_total:g} {r.status} ({r.seconds:.1f} s)"
               + (f" - {r.detail}" if r.detail else "") + (f" [flagged: {' '.join(r.flags)}]" if r.flags else ""))
@@ -113,6 +178,13 @@ def main(argv=None) -> int:
             stop.set()
     n, before = len(outputs.paths), outputs.kept
     done = before + outputs.graded
+    if args.report is not None and outputs.error is None:
+        order = {p: i for i, p in enumerate(outputs.paths)}
+        try:
+            write_report(sorted(graded, key=lambda r: order.get(r.path, 0)), args.report, seed)
+        except OSError as err:
+            print(f"error: cannot write the report {args.report}: {err}", file=sys.stderr)
+            return 2
     if outputs.error is not None:
         print(f"error: {outputs.error}\nstopped after {done} of {n} submission(s); fix the output path and run the "
               "same command with --resume to finish.", file=sys.stderr)

@@ -29,6 +29,7 @@ from ._hidden.checks import POINTS, QUESTIONS, Fail
 from .isolation import policy
 from .notebook import SubmissionError, exercise_flags, read_submission
 from .process import Child, ChildGone
+from .zygote import Zygotes
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
 REPO_DIR = PACKAGE_DIR.parent
@@ -59,6 +60,7 @@ class Options:
     disk_mb: int = 256  # the submission's folder is a tmpfs of this size
     max_tasks: int = 64  # processes and threads one submission may have at once
     guard: bool = True  # the in-process guard; tests switch it off to show the kernel wall stands alone
+    prepared: bool = True  # fork each submission from a process with numpy/torch loaded (``zygote``), or cold-start
 
 
 class IsolationError(RuntimeError):
@@ -155,7 +157,8 @@ class Session:
 
     def _start(self) -> None:
         self.child = None
-        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children)
+        zygote = self.batch.zygotes.get(self.cfg["preimport"]) if self.batch.zygotes else None
+        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children, zygote)
         self.children.append(self.child)
 
     def run_cells(self) -> None:
@@ -339,7 +342,6 @@ class Batch:
         self.cancelled = False
         self.seed = opts.seed if opts.seed is not None else secrets.randbits(63)
         self.workdir = tempfile.mkdtemp(prefix="nnw-batch-")
-        self.cancelled = False
         self._digits = None
         self._lock = threading.Lock()
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
@@ -358,6 +360,7 @@ class Batch:
         self._read = [self.staged_root] if self.staged_root else []
         read, hide = policy.mounts(self._read, self.protected)
         self.rootfs = {"read": read, "hide": hide}
+        self.zygotes = Zygotes(self.child_env(self.workdir), opts.startup_timeout) if opts.prepared else None
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""
@@ -408,6 +411,8 @@ class Batch:
             return self._digits
 
     def close(self) -> None:
+        if self.zygotes is not None:
+            self.zygotes.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

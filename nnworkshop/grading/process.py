@@ -1,7 +1,9 @@
 """One submission's process, seen from the grader: start it confined, talk to it with time limits, watch its
 memory, kill it and everything it started.
 
-The process is ``python -m nnworkshop.grading.child``, started in a new session with a clean environment.
+The process is ``python -m nnworkshop.grading.child``, started in a new session with a clean environment, or
+the same ``child.main`` in a fresh fork of a prepared process that has already imported numpy and torch
+(``zygote``).
 Before it reads anything else, the grader puts it in its own cgroup (``isolation.cgroup``: memory and task
 limits that hold for every way of taking memory and for every thread and process), then sends the
 configuration; the child enters its namespaces and Landlock (``isolation.boot``) before any submitted code.
@@ -22,6 +24,7 @@ from pathlib import Path
 from . import protocol
 from .isolation.cgroup import Cgroup
 from .isolation.namespaces import SETUP_FAILED
+from .zygote import ZygoteError
 
 MB = 2**20
 
@@ -128,7 +131,10 @@ class Child:
     ``registry``: a set the batch uses to kill every live child at once (Ctrl-C).
     """
 
-    def __init__(self, cfg: dict, env: dict, opts, output_cap: int, cgroup: str | None = None, registry=None):
+    def __init__(self, cfg: dict, env: dict, opts, output_cap: int, cgroup: str | None = None, registry=None,
+                 zygote=None):
+        if zygote is not None:  # forked from the prepared process (``zygote``), which is then its parent
+            cfg = dict(cfg, parent_pid=zygote.pid)
         self.cfg, self.env, self.opts = cfg, env, opts
         self.registry = registry if registry is not None else set()
         cmd_r, self.cmd_w = os.pipe()
@@ -138,11 +144,19 @@ class Child:
         self.buf = bytearray()
         self.killed_for: tuple[str, str] | None = None
         self.rss_limit_kb = None
-        self.proc = subprocess.Popen(
-            args + ["-m", "nnworkshop.grading.child", str(cmd_r), str(res_w)],
-            pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            cwd=cfg["tmpdir"], env=env, start_new_session=True,
-        )
+        try:
+            if zygote is not None:
+                self.proc = zygote.spawn(cfg["tmpdir"], env, cmd_r, res_w)
+            else:
+                self.proc = subprocess.Popen(
+                    args + ["-m", "nnworkshop.grading.child", str(cmd_r), str(res_w)],
+                    pass_fds=(cmd_r, res_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    cwd=cfg["tmpdir"], env=env, start_new_session=True,
+                )
+        except (OSError, ZygoteError) as err:
+            for fd in (cmd_r, res_w, self.cmd_w, self.res_r):
+                os.close(fd)
+            raise ChildGone("error", f"the submission's process could not start ({err})") from None
         self.registry.add(self)
         os.close(cmd_r)
         os.close(res_w)
@@ -178,7 +192,9 @@ class Child:
         """Kill the process and everything it started (its cgroup, its PID namespace, its process group)."""
         if status and self.killed_for is None:
             self.killed_for = (status, detail)
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and hasattr(self.proc, "kill_group"):  # forked from the zygote
+            self.proc.kill_group()
+        elif self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:

@@ -1,0 +1,164 @@
+"""Gradescope: ``nnworkshop autograder build --out autograder.zip [--exercise qN]`` and the ``run_autograder`` it holds.
+
+The zip is what a Gradescope programming assignment takes: ``setup.sh`` (run once when the image is built:
+installs Python and this course, with its dependencies, on Gradescope's Ubuntu image), ``run_autograder`` (run
+for each learner, in a container of its own: grades ``/autograder/submission/*.ipynb`` with the same grader as
+``nnworkshop grade`` and writes ``/autograder/results/results.json``) and ``course/`` (this package's source).
+``AUTOGRADER_ROOT`` moves ``/autograder`` (so the layout can be tried locally) and ``NNWORKSHOP_PYTHON`` picks
+the interpreter (default: the one ``setup.sh`` made).
+
+Inside Gradescope's container the grader uses every kernel layer the container allows (``isolation.probe``); where
+the container refuses user namespaces or Landlock it grades with the in-process guard only and says so in
+``results.json`` (``extra_data.isolation``): the container, one learner's submission in each, is then the wall
+between learners. docs/grading.md says what each layer still adds there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+from .atomic import write_atomic
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+EXERCISES = ("q1", "q2", "q3", "q4", "q5", "q6")
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, on its Ubuntu image, to install the course and its dependencies.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
+# CPU-only torch: grading never uses a GPU, and the CUDA wheels are gigabytes.
+"$ROOT/venv/bin/python" -m pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu "$ROOT/source/course"
+"$ROOT/venv/bin/python" -m nnworkshop doctor || true
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for each submission. AUTOGRADER_ROOT moves /autograder (to try the layout locally);
+# NNWORKSHOP_PYTHON picks the interpreter (default: the one setup.sh installed).
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PY="${NNWORKSHOP_PYTHON:-$ROOT/venv/bin/python}"
+exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT"EXERCISE
+"""
+
+
+class AutograderError(ValueError):
+    """The zip cannot be built as asked; the message says why and what to do."""
+
+
+def _course_files():
+    """(path in the zip, file) for the course's installable source: pyproject.toml, README.md, the package."""
+    repo = PACKAGE_DIR.parent
+    yield "course/pyproject.toml", repo / "pyproject.toml"
+    yield "course/README.md", repo / "README.md"
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            yield f"course/{path.relative_to(repo).as_posix()}", path
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # fixed: the same course gives the same zip
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    zf.writestr(info, data)
+
+
+def build(out, exercise: str | None = None) -> Path:
+    """Write the autograder zip to ``out`` (which must not exist)."""
+    if exercise is not None and exercise not in EXERCISES:
+        raise AutograderError(f"unknown exercise {exercise!r}: use one of {', '.join(EXERCISES)}, or leave out "
+                              "--exercise to grade each notebook as its metadata says")
+    out = Path(out)
+    if os.path.lexists(out):
+        raise AutograderError(f"{out} already exists; nothing is overwritten. Remove it or choose another --out.")
+    tmp = out.with_name(f".{out.name}.partial")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP.encode(), executable=True)
+        _add(zf, "run_autograder", RUN.replace("EXERCISE", f" --exercise {exercise}" if exercise else "").encode(),
+             executable=True)
+        for name, path in _course_files():
+            _add(zf, name, path.read_bytes())
+    os.replace(tmp, out)
+    return out
+
+
+def _pick(notebooks: list[Path], exercise: str | None) -> tuple[Path, str]:
+    """The notebook to grade among those submitted, and a sentence when there was a choice."""
+    from .notebook import name_exercise
+
+    if len(notebooks) == 1:
+        return notebooks[0], ""
+    named = [p for p in notebooks if exercise and name_exercise(p) == exercise]
+    chosen = (named or notebooks)[0]
+    return chosen, (f"{len(notebooks)} notebooks were submitted; graded {chosen.name} "
+                    f"({'its name says ' + exercise if named else 'the first by name'}).")
+
+
+def run(root, exercise: str | None = None) -> dict:
+    """Grade ``root/submission``'s notebook and write ``root/results/results.json``; returns what was written."""
+    from . import isolation
+    from .grader import Options, grade
+    from .report import gradescope
+
+    root = Path(root)
+    results = root / "results" / "results.json"
+    notebooks = sorted((root / "submission").glob("*.ipynb"))
+    if not notebooks:
+        found = sorted(p.name for p in (root / "submission").glob("*")) if (root / "submission").is_dir() else []
+        out = {"score": 0.0, "output": "No notebook (.ipynb) was submitted" + (f" (found: {', '.join(found[:10])})"
+               if found else "") + ". Upload the exercise's .ipynb file, saved from Jupyter.",
+               "tests": [], "extra_data": {"status": "error"}}
+    else:
+        chosen, note = _pick(notebooks, exercise)
+        lacking = isolation.missing(isolation.probe())
+        mode = "guard-only" if lacking else "kernel"
+        (r,) = grade([chosen], Options(exercise=exercise, isolation=mode, memory_mb=1024), protect=[root / "results"])
+        out = gradescope(r)
+        if note:
+            out["output"] = f"{note} {out['output']}"
+        if lacking:
+            out["extra_data"]["isolation"] += " (inside Gradescope's container, one learner per container)"
+        if r.output:
+            out["output"] += "\n\nThe start of your notebook's output:\n" + r.output[:2000]
+    results.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(results, json.dumps(out, indent=2) + "\n", "results.json")
+    return out
+
+
+def main(argv=None) -> int:
+    """``nnworkshop autograder build ...`` (and ``... run``, which ``run_autograder`` calls)."""
+    p = argparse.ArgumentParser(prog="nnworkshop autograder", description="The Gradescope autograder for the exercises.")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="write the autograder zip for a Gradescope programming assignment")
+    b.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip to write (must not exist)")
+    b.add_argument("--exercise", help="grade every submission as this exercise (q1..q6; default: its metadata)")
+    r = sub.add_parser("run", help="grade ROOT/submission and write ROOT/results/results.json (run_autograder)")
+    r.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
+    r.add_argument("--exercise", choices=EXERCISES)
+    args = p.parse_args(argv)
+    try:
+        if args.command == "build":
+            out = build(args.out, args.exercise)
+            print(f"wrote {out}: upload it as a Gradescope programming assignment's autograder"
+                  + (f" (every submission graded as {args.exercise})" if args.exercise else ""))
+            return 0
+        done = run(args.root, args.exercise)
+    except AutograderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"score {done['score']:g}; wrote {args.root / 'results' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
