@@ -157,9 +157,10 @@ def _processes(marker: bytes) -> list[str]:
 
 
 def _leftovers() -> list[str]:
-    """Submission processes of this interpreter's installation (other checkouts on the machine may be grading)."""
+    """Submission processes (started cold, or forked from a prepared process) and prepared processes of this
+    interpreter's installation (other checkouts on the machine may be grading)."""
     mine = os.fsencode(sys.executable)
-    return [p for p in _processes(b"nnworkshop.grading.child")
+    return [p for p in _processes(b"nnworkshop.grading.child") + _processes(b"nnworkshop.grading.zygote")
             if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes().startswith(mine)]
 
 
@@ -252,18 +253,21 @@ def test_honest_submissions_in_the_same_batch_keep_full_marks(graded):
 
 
 def test_children_die_with_the_grader(world, tmp_path):
-    """SIGKILL the grader mid-batch: the submission's processes (holder, init, runner) go with it."""
+    """SIGKILL the grader mid-batch: the prepared process and the submission's processes (holder, init, runner)
+    go with it."""
     sub = tmp_path / "forever.py"
     sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport time\ntime.sleep(600)\n")
     grader = subprocess.Popen([sys.executable, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
                                "--out", str(tmp_path / "g.csv"), "--cell-timeout", "300"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(_leftovers()) < 3 and time.monotonic() < deadline:  # holder, init, runner
-        time.sleep(0.2)
-    assert len(_leftovers()) >= 3, "the submission never started"
-    grader.kill()
-    grader.wait()
+    try:
+        deadline = time.monotonic() + 120
+        while len(_leftovers()) < 4 and time.monotonic() < deadline:  # prepared process, holder, init, runner
+            time.sleep(0.2)
+        assert len(_leftovers()) >= 4, "the submission never started"
+    finally:
+        grader.kill()
+        grader.wait()
     deadline = time.monotonic() + 10
     while _leftovers() and time.monotonic() < deadline:
         time.sleep(0.1)
