@@ -1,4 +1,4 @@
-"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``."""
+"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``links``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def _exercises(rest) -> int:
     return exercises_main(rest)
 
 
+def _links(rest) -> int:
+    from .links import main as links_main
+
+    return links_main(rest)
+
+
 def _grade(rest) -> int:
     from .grading.cli import main as grade_main
 
@@ -31,7 +37,7 @@ def _grade(rest) -> int:
 
 
 # Commands with options of their own: everything after the name is handed over as it is.
-PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade}
+PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "links": _links}
 
 
 def main(argv=None) -> int:
@@ -46,6 +52,7 @@ def main(argv=None) -> int:
         ("bench", "time the training loops side by side (see 'nnworkshop bench --help')"),
         ("exercises", "build exercises/ from solutions/ (see 'nnworkshop exercises --help')"),
         ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
+        ("links", "write the Colab / Binder / JupyterHub links and set-up cells (see 'nnworkshop links --help')"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)

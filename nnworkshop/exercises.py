@@ -7,7 +7,8 @@ Solution notebooks mark answers nbgrader-style:
 - a line ending in ``# SOLUTION`` becomes ``...``: for ``x = expr  # SOLUTION`` only the right-hand
   side (``x = ...``), for ``return expr  # SOLUTION`` the value (``return ...``).
 
-Outputs are cleared; each exercise is written as a jupytext pair (``.ipynb`` + ``.py`` percent).
+Outputs are cleared, the launch links of ``nnworkshop links`` are written into the first markdown cell
+(the set-up cell comes from the solution); each exercise is written as a jupytext pair (``.ipynb`` + ``.py`` percent).
 ``nnworkshop exercises check`` exits 1 when ``exercises/`` is out of date.
 """
 
@@ -100,8 +101,12 @@ def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises") 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    from .links import apply, read_publish
+
+    publish = read_publish()
     for src in sources:
         nb = nbformat.from_dict(exercise_notebook(jupytext.read(src, fmt="ipynb"), src.name))
+        apply(nb, f"exercises/{src.stem}.ipynb", publish, setup=False)  # launch links survive every build
         for fmt, suffix in (("ipynb", ".ipynb"), ("py:percent", ".py")):
             path = out / (src.stem + suffix)
             jupytext.write(nb, path, fmt=fmt)

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 02 · MNIST: the handwritten digits
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/02_mnist.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F02_mnist.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F02_mnist.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # XOR had four samples. Real problems have thousands. MNIST is the classic first real dataset: 28×28
 # grey-scale images of handwritten digits 0–9, each labelled with the digit it shows.
 #
@@ -28,6 +32,18 @@
 # - how the course turns the whole set into one tensor (or NumPy array) for fast training.
 #
 # Time: under a minute on a laptop CPU.
+
+# %%
+# Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
+import importlib.util, sys  # noqa: E401
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print("nnworkshop is not installed in this Python: pip install git+https://github.com/nnworkshop/nnworkshop@main ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/nnworkshop/nnworkshop@main"], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA. MNIST (12 MB) downloads on first use.")
 
 # %%
 # %matplotlib inline

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 06 · Summary, and where to go from here
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_summary.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_summary.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F06_summary.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # **You will find here** what the course covered, what the original workshop got wrong and how each notebook
 # fixes it, and the exercises that check you can write the pieces yourself.
 #
@@ -57,6 +61,18 @@
 # | "Speedup" assumed PyTorch faster | on a 2-core CPU NumPy was faster (0.69x in the original's own number) | the conclusion is computed from what your machine measured (05) |
 # | prediction comparison bars the class *index* | a bar chart of two digit labels means nothing | probability bars for both networks (05) |
 # | `sklearn` imported | never used | not needed |
+
+# %%
+# Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
+import importlib.util, sys  # noqa: E401
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print("nnworkshop is not installed in this Python: pip install git+https://github.com/nnworkshop/nnworkshop@main ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/nnworkshop/nnworkshop@main"], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA. MNIST (12 MB) downloads on first use.")
 
 # %% [markdown]
 # ## Exercises

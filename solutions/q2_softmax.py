@@ -31,6 +31,18 @@
 # `check("q2")` runs the public checks; **they are not your grade** (hidden checks use other inputs).
 
 # %%
+# Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
+import importlib.util, sys  # noqa: E401
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print("nnworkshop is not installed in this Python: pip install git+https://github.com/nnworkshop/nnworkshop@main ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/nnworkshop/nnworkshop@main"], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA. MNIST (12 MB) downloads on first use.")
+
+# %%
 import numpy as np
 
 from nnworkshop.grading import check
