@@ -192,9 +192,9 @@ def run(root: Path = REPO, check: bool = False) -> list[str]:
         if not check:
             readme.write_text(new, encoding="utf-8")
     if check:
-        changed += stale(root / "solutions", root / "exercises")
+        changed += stale(root / "solutions", root / "exercises", publish)
     else:
-        build(root / "solutions", root / "exercises")
+        build(root / "solutions", root / "exercises", publish)
     return changed
 
 

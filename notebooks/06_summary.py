@@ -84,12 +84,12 @@ if "google.colab" in sys.modules:
 # on inputs you have not seen.
 
 # %%
-from pathlib import Path
+from importlib.resources import files
 
 from nnworkshop.grading import QUESTIONS
 
-exercises = sorted(Path("../exercises").glob("*.ipynb"))
-print("exercise notebooks:", ", ".join(p.name for p in exercises) or "(run `make exercises` to build them)")
+exercises = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
+print("exercise notebooks:", ", ".join(exercises))
 for question, checks in QUESTIONS.items():
     print(f"{question}: {checks[0].title} ... ({len(checks)} public check{'s' if len(checks) > 1 else ''})")
 

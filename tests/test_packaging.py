@@ -154,3 +154,15 @@ def test_make_lab_binder_and_site_install_their_extras():
     assert installed, "make install must pip install -e the project with its extras"
     assert {"dev", "lab", "site"} <= set(installed.group(1).split(",")), installed.group(0)
     assert "jupyterlab" in {_name(r) for r in _environment_pip_requirements()}, "Binder (environment.yml) needs JupyterLab"
+
+
+def test_every_subpackage_is_listed_and_the_exercises_ship_inside_the_package():
+    setuptools = _pyproject()["tool"]["setuptools"]
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "nnworkshop").rglob("__init__.py")}
+    listed = set(setuptools["packages"])
+    assert on_disk <= listed, f"add {sorted(on_disk - listed)} to [tool.setuptools] packages in pyproject.toml"
+    assert setuptools["package-dir"]["nnworkshop.course_exercises"] == "exercises"
+    from importlib.resources import files
+
+    shipped = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
+    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) and len(shipped) == 6
