@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torchvision import datasets, transforms
 
-from .standin import announce
+from .standin import announce, standin_digits
 
 MEAN = 0.1307  # mean pixel of the MNIST training set, after scaling to [0, 1]
 STD = 0.3081  # its standard deviation
@@ -406,4 +406,5 @@ __all__ = [
     "mnist_tensors",
     "mnist_arrays",
     "write_synthetic_mnist",
+    "standin_digits",
 ]

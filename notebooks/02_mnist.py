@@ -93,7 +93,8 @@ print(f"the course uses MEAN = {data.MEAN}, STD = {data.STD} (measured on the fu
 
 X_train, y_train = data.mnist_tensors(train=True)
 print(f"after normalisation: mean {X_train.mean():.3f}, std {X_train.std():.3f}")
-assert abs(pixels.mean() - data.MEAN) < 0.01 and abs(pixels.std() - data.STD) < 0.01
+if not data.standin_digits():  # only the test harness's synthetic stand-in digits have other statistics
+    assert abs(pixels.mean() - data.MEAN) < 0.01 and abs(pixels.std() - data.STD) < 0.01
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
