@@ -27,3 +27,6 @@ html_theme = "sphinx_book_theme"
 html_title = "nnworkshop: neural networks from NumPy to PyTorch"
 html_theme_options = {"show_toc_level": 2, "use_download_button": True}
 html_show_sourcelink = False
+# No widget manager from a CDN (require.js, @jupyter-widgets/html-manager): the site must work offline.
+# Widget outputs (progress bars, the dashboard) show their text form; the dashboard needs a live kernel anyway.
+nb_ipywidgets_js = {}
