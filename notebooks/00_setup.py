@@ -34,7 +34,7 @@
 # Time: under a minute on a laptop CPU (plus a one-off ~12 MB download if MNIST is not there yet).
 #
 # **On Colab** (or any Python without the course installed), the set-up cell below installs the course from
-# where it is published; no restart is needed. With `make lab` it is already installed and that cell does nothing.
+# where it is published. With `make lab` it is already installed and that cell does nothing.
 
 # %%
 # Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
