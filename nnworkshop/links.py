@@ -32,18 +32,20 @@ NOTEBOOK_FOLDERS = ("notebooks",)  # links in their first markdown cell
 SETUP_FOLDERS = ("notebooks", "solutions")  # the set-up cell (exercises inherit it from solutions)
 BEGIN, END = "<!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->", "<!-- /launch -->"
 BLOCK = re.compile(r"<!-- launch:.*?<!-- /launch -->\n?", re.S)
-SETUP_MARK = "# Set-up, the same in every notebook:"
+SETUP_MARK = "# Set-up"  # how the set-up cell is recognised, to be rewritten in place
 SETUP_CELL = '''\
-# Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
 import importlib.util, sys  # noqa: E401
+COURSE = "{spec}"
 if importlib.util.find_spec("nnworkshop") is None:
     import subprocess
-    print("nnworkshop is not installed in this Python: pip install {spec} ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{spec}"], check=True)
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
     importlib.invalidate_caches()
     print("nnworkshop installed.")
 if "google.colab" in sys.modules:
-    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA. MNIST (12 MB) downloads on first use.")'''
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")'''
 
 
 class PublishConfigError(ValueError):

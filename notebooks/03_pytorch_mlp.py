@@ -35,16 +35,18 @@
 # Time: about 1 minute on a laptop CPU (5 epochs over 60,000 digits), seconds on a GPU.
 
 # %%
-# Set-up, the same in every notebook: installs the course where it is missing (Colab, a bare kernel).
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
 import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
 if importlib.util.find_spec("nnworkshop") is None:
     import subprocess
-    print("nnworkshop is not installed in this Python: pip install git+https://github.com/nnworkshop/nnworkshop@main ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/nnworkshop/nnworkshop@main"], check=True)
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
     importlib.invalidate_caches()
     print("nnworkshop installed.")
 if "google.colab" in sys.modules:
-    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA. MNIST (12 MB) downloads on first use.")
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 # %matplotlib inline
