@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q1: activation functions and their derivatives
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q1_activations.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq1_activations.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq1_activations.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # A neuron computes a weighted sum and passes it through a non-linear **activation**. Backpropagation
 # needs each activation's **derivative**. Write six NumPy functions; each takes an array `x` of any
 # shape and returns an array of the same shape, elementwise.
@@ -29,6 +33,20 @@
 #
 # Run `check("q1")` for quick feedback. **The public checks are not your grade**: the grader runs
 # hidden checks on other inputs. Keep the function names.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import numpy as np

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q2: stable softmax, cross-entropy and its gradient
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q2_softmax.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq2_softmax.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq2_softmax.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # A classifier outputs one score (**logit**) per class. Softmax turns a row of logits $z$ into
 # probabilities, and cross-entropy measures how much probability the true class $y$ got:
 #
@@ -29,6 +33,20 @@
 # $z - \max - \log\sum e^{z - \max}$ so that nothing overflows and no $\log 0$ appears.
 #
 # `check("q2")` runs the public checks; **they are not your grade** (hidden checks use other inputs).
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import numpy as np

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q3: a Linear layer and a two-layer network, forward and backward
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q3_backprop.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq3_backprop.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq3_backprop.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # A **Linear** layer maps `x` of shape `(N, D)` to `x @ W + b` with `W` of shape `(D, M)` and `b` of
 # shape `(M,)`. Given the gradient `dout = dL/d(out)` of shape `(N, M)`, its backward pass returns
 #
@@ -28,6 +32,20 @@
 # Then the two-layer network `Linear -> ReLU -> Linear -> softmax cross-entropy`, with parameters in a
 # dict `{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}`. Keep the names; `check("q3")` gives quick
 # feedback, **not your grade**.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import numpy as np

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q4: a PyTorch training step and an evaluation loop
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q4_torch_training.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq4_torch_training.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq4_torch_training.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # PyTorch computes gradients for you (autograd); you still write the loop. Two functions:
 #
 # - `train_step(model, optimizer, x, y)`: one step of gradient descent on the batch `(x, y)` with the
@@ -29,6 +33,20 @@
 #
 # `check("q4")` gives quick feedback, **not your grade**: the grader checks the parameters after
 # several steps, and evaluates models and loaders it makes itself.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import torch

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q5: dropout and L2 regularisation
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q5_regularisation.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq5_regularisation.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq5_regularisation.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # **Dropout** (inverted): during training each unit is zeroed with probability `p` and the kept ones
 # are scaled by $1 / (1 - p)$, so the expected output equals the input and nothing changes at test time.
 # `dropout_forward(x, p, train, rng)` returns `(out, mask)` where `mask` is the array that multiplies `x`
@@ -27,6 +31,20 @@
 # arrays; its gradient with respect to each `W` is $\lambda W$ ("weight decay").
 #
 # `check("q5")`: quick feedback, **not your grade**.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import numpy as np

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # Exercise q6: a model that recognises digits it has never seen
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/exercises/q6_mnist_model.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fexercises%2Fq6_mnist_model.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fexercises%2Fq6_mnist_model.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # Build and train a PyTorch model on the MNIST **training** digits, then write `predict(images)`.
 #
 # **Target: at least 90% accuracy on digits you never see.** The grader keeps a set of test digits
@@ -30,6 +34,20 @@
 # - Estimate your accuracy on a part of the training digits that you hold out from training.
 #
 # `check("q6")` gives quick feedback on training digits, **not your grade**.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import numpy as np

@@ -1,4 +1,5 @@
-"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``board serve``, ``autograder build``."""
+"""The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``board serve``, ``autograder build``,
+``links``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ def _exercises(rest) -> int:
     return exercises_main(rest)
 
 
+def _links(rest) -> int:
+    from .links import main as links_main
+
+    return links_main(rest)
+
+
 def _grade(rest) -> int:
     from .grading.cli import main as grade_main
 
@@ -47,7 +54,8 @@ def _autograder(rest) -> int:
 
 
 # Commands with options of their own: everything after the name is handed over as it is.
-PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "board": _board, "autograder": _autograder}
+PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "board": _board, "autograder": _autograder,
+               "links": _links}
 
 
 def main(argv=None) -> int:
@@ -64,6 +72,7 @@ def main(argv=None) -> int:
         ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
         ("board", "run a class board where the room's runs meet (see 'nnworkshop board --help')"),
         ("autograder", "build a Gradescope autograder zip (see 'nnworkshop autograder build --help')"),
+        ("links", "write the Colab / Binder / JupyterHub links and set-up cells (see 'nnworkshop links --help')"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torchvision import datasets, transforms
 
+from .standin import announce, standin_digits
+
 MEAN = 0.1307  # mean pixel of the MNIST training set, after scaling to [0, 1]
 STD = 0.3081  # its standard deviation
 ENV_VAR = "NNWORKSHOP_DATA"
@@ -216,6 +218,7 @@ def _download(root: Path, source: str) -> None:
 def _prepare(root: Path, source: str, download: bool) -> None:
     """Make sure the 4 files are in ``root/MNIST/raw`` and sound: unpack .gz copies, download, check."""
     raw = _raw(root)
+    announce()  # says so, loudly, when the test harness substituted synthetic digits
     _unpack_gz(raw)
     missing = [name for name in FILES if not (raw / name).is_file()]
     if missing:
@@ -403,4 +406,5 @@ __all__ = [
     "mnist_tensors",
     "mnist_arrays",
     "write_synthetic_mnist",
+    "standin_digits",
 ]

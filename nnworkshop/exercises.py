@@ -7,7 +7,8 @@ Solution notebooks mark answers nbgrader-style:
 - a line ending in ``# SOLUTION`` becomes ``...``: for ``x = expr  # SOLUTION`` only the right-hand
   side (``x = ...``), for ``return expr  # SOLUTION`` the value (``return ...``).
 
-Outputs are cleared; each exercise is written as a jupytext pair (``.ipynb`` + ``.py`` percent).
+Outputs are cleared, the launch links of ``nnworkshop links`` are written into the first markdown cell
+(the set-up cell comes from the solution); each exercise is written as a jupytext pair (``.ipynb`` + ``.py`` percent).
 ``nnworkshop exercises check`` exits 1 when ``exercises/`` is out of date.
 """
 
@@ -87,8 +88,9 @@ def exercise_notebook(nb: dict, name: str) -> dict:
     return nb
 
 
-def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises") -> list[Path]:
-    """Write ``out/<name>.ipynb`` and ``out/<name>.py`` for every ``solutions/*.ipynb``; return the paths."""
+def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises", publish=None) -> list[Path]:
+    """Write ``out/<name>.ipynb`` and ``out/<name>.py`` for every ``solutions/*.ipynb``; return the paths.
+    ``publish``: where the course is published (``links.Publish``), read from pyproject.toml when None."""
     try:
         import jupytext
         import nbformat
@@ -100,8 +102,12 @@ def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises") 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    from .links import apply, read_publish
+
+    publish = read_publish() if publish is None else publish
     for src in sources:
         nb = nbformat.from_dict(exercise_notebook(jupytext.read(src, fmt="ipynb"), src.name))
+        apply(nb, f"exercises/{src.stem}.ipynb", publish, setup=False)  # launch links survive every build
         for fmt, suffix in (("ipynb", ".ipynb"), ("py:percent", ".py")):
             path = out / (src.stem + suffix)
             jupytext.write(nb, path, fmt=fmt)
@@ -109,10 +115,10 @@ def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises") 
     return written
 
 
-def stale(solutions: Path = REPO / "solutions", exercises: Path = REPO / "exercises") -> list[str]:
+def stale(solutions: Path = REPO / "solutions", exercises: Path = REPO / "exercises", publish=None) -> list[str]:
     """Names of exercise files that differ from a fresh build (empty when up to date)."""
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = build(solutions, Path(tmp))
+        fresh = build(solutions, Path(tmp), publish)
         problems = []
         for path in fresh:
             have = Path(exercises) / path.name
@@ -122,7 +128,7 @@ def stale(solutions: Path = REPO / "solutions", exercises: Path = REPO / "exerci
                 problems.append(f"{have} differs from solutions/{path.stem}.ipynb")
         expected = {p.name for p in fresh}
         problems += [f"{p} has no solution notebook" for p in sorted(Path(exercises).glob("*"))
-                     if p.suffix in (".ipynb", ".py") and p.name not in expected]
+                     if p.suffix in (".ipynb", ".py") and p.name not in expected and p.name != "__init__.py"]
         return problems
 
 

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 00 · Setup: versions, device, data, seeds
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/00_setup.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F00_setup.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F00_setup.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # A two-minute check that this machine is ready for the course.
 #
 # **You will learn**
@@ -29,12 +33,22 @@
 #
 # Time: under a minute on a laptop CPU (plus a one-off ~12 MB download if MNIST is not there yet).
 #
-# **On Colab** (or any Python without the course installed), install it first: uncomment the line below, put in
-# the address of the course repository, run the cell, then *Runtime → Restart session*. With `make lab` it is
-# already installed and this cell does nothing.
+# **On Colab** (or any Python without the course installed), the set-up cell below installs the course from
+# where it is published. With `make lab` it is already installed and that cell does nothing.
 
 # %%
-# # %pip install "git+https://REPOSITORY-ADDRESS/nnworkshop.git"   # the address your instructor gives
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import platform

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 01 · A neural network from scratch, in NumPy
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/01_numpy_from_scratch.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F01_numpy_from_scratch.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F01_numpy_from_scratch.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # Before any framework, we write a small neural network by hand: every multiplication of the forward
 # pass and every line of backpropagation is in this notebook, in plain NumPy.
 #
@@ -30,6 +34,20 @@
 # - how the same maths is packaged as layers in `nnworkshop.scratch`, which later notebooks use.
 #
 # Time: a few seconds to run on a laptop CPU; take your time reading.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 # %matplotlib inline

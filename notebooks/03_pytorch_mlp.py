@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 03 · A multi-layer perceptron in PyTorch
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/03_pytorch_mlp.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F03_pytorch_mlp.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F03_pytorch_mlp.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # In notebook 01 we wrote every derivative by hand. PyTorch computes them for us (**autograd**), runs on a
 # GPU when there is one, and gives us ready-made layers, losses and optimizers. Here we use it to train the
 # original workshop's network on MNIST.
@@ -29,6 +33,20 @@
 # - how to look at predictions *with their probabilities*, and at the confusion matrix.
 #
 # Time: about 1 minute on a laptop CPU (5 epochs over 60,000 digits), seconds on a GPU.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 # %matplotlib inline

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 05 · NumPy by hand vs PyTorch: a fair race
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/05_numpy_vs_pytorch.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F05_numpy_vs_pytorch.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F05_numpy_vs_pytorch.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # We now have the same network twice: written by hand in NumPy (notebook 01, `nnworkshop.scratch`) and in
 # PyTorch (notebook 03). How do they compare in accuracy and in speed?
 #
@@ -34,6 +38,20 @@
 # - what each of the original's unfair choices changed.
 #
 # Time: under a minute on a laptop CPU.
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 # %matplotlib inline

@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 06 · Summary, and where to go from here
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_summary.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_summary.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F06_summary.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # **You will find here** what the course covered, what the original workshop got wrong and how each notebook
 # fixes it, and the exercises that check you can write the pieces yourself.
 #
@@ -58,6 +62,20 @@
 # | prediction comparison bars the class *index* | a bar chart of two digit labels means nothing | probability bars for both networks (05) |
 # | `sklearn` imported | never used | not needed |
 
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
+
 # %% [markdown]
 # ## Exercises
 #
@@ -68,12 +86,12 @@
 # on inputs you have not seen.
 
 # %%
-from pathlib import Path
+from importlib.resources import files
 
 from nnworkshop.grading import QUESTIONS
 
-exercises = sorted(Path("../exercises").glob("*.ipynb"))
-print("exercise notebooks:", ", ".join(p.name for p in exercises) or "(run `make exercises` to build them)")
+exercises = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
+print("exercise notebooks:", ", ".join(exercises))
 for question, checks in QUESTIONS.items():
     print(f"{question}: {checks[0].title} ... ({len(checks)} public check{'s' if len(checks) > 1 else ''})")
 

@@ -19,6 +19,8 @@ NO_REAL_MNIST = "real MNIST not found: set NNWORKSHOP_DATA=<folder containing MN
 def real_mnist_root() -> Path:
     """The folder holding the real ``MNIST/raw`` (from ``NNWORKSHOP_DATA``); skips the test where there is none."""
     value = os.environ.get("NNWORKSHOP_DATA", "").strip()
+    if os.environ.get("NNWORKSHOP_STANDIN_DIGITS") == "1":  # set by ../conftest.py: NNWORKSHOP_DATA is synthetic
+        pytest.skip(f"{NO_REAL_MNIST}; this run substituted synthetic digits")
     if not value:
         pytest.skip(NO_REAL_MNIST)
     from nnworkshop.data import resolve_root  # imports torch: only for tests that ask for real data

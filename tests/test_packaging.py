@@ -45,7 +45,8 @@ def _environment_pip_requirements() -> list[str]:
 
 def test_environment_yml_installs_what_pyproject_declares():
     project = _pyproject()["project"]
-    declared = {_name(r): r.replace(" ", "") for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    extras = [r for reqs in project["optional-dependencies"].values() for r in reqs]
+    declared = {_name(r): r.replace(" ", "") for r in project["dependencies"] + extras}
     env = {_name(r): r.replace(" ", "") for r in _environment_pip_requirements() if not r.startswith("-e")}
     assert env, "environment.yml has no pip requirements: the parser or the file is broken"
     assert sorted(env) == sorted(declared), (
@@ -58,14 +59,17 @@ def test_environment_yml_installs_what_pyproject_declares():
 
 def test_no_exact_pins():
     project = _pyproject()["project"]
-    for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    for req in project["dependencies"] + [r for reqs in project["optional-dependencies"].values() for r in reqs]:
         assert "==" not in req, f"{req}: use a lower bound, not an exact pin"
 
 
 def test_runtime_and_dev_dependencies_are_the_course_stack():
     project = _pyproject()["project"]
     runtime = {_name(r) for r in project["dependencies"]}
-    assert {"numpy", "torch", "torchvision", "matplotlib", "ipywidgets", "jupyterlab", "tqdm"} <= runtime
+    assert {"numpy", "torch", "torchvision", "matplotlib", "ipywidgets", "tqdm"} <= runtime
+    # Colab and JupyterHub bring their own Jupyter: JupyterLab is only for `make lab` / Binder.
+    assert "jupyterlab" not in runtime
+    assert "jupyterlab" in {_name(r) for r in project["optional-dependencies"]["lab"]}
     dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
     assert {"pytest", "nbval", "jupytext"} <= dev
 
@@ -142,3 +146,23 @@ def test_quick_mode_switch(monkeypatch):
     assert quick_mode() and pick(5, 1) == 1
     monkeypatch.setenv("NNWORKSHOP_QUICK", "0")
     assert not quick_mode()
+
+
+def test_make_lab_binder_and_site_install_their_extras():
+    makefile = (ROOT / "Makefile").read_text()
+    installed = re.search(r'pip install .*-e "\.\[([^\]]*)\]"', makefile)
+    assert installed, "make install must pip install -e the project with its extras"
+    assert {"dev", "lab", "site"} <= set(installed.group(1).split(",")), installed.group(0)
+    assert "jupyterlab" in {_name(r) for r in _environment_pip_requirements()}, "Binder (environment.yml) needs JupyterLab"
+
+
+def test_every_subpackage_is_listed_and_the_exercises_ship_inside_the_package():
+    setuptools = _pyproject()["tool"]["setuptools"]
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "nnworkshop").rglob("__init__.py")}
+    listed = set(setuptools["packages"])
+    assert on_disk <= listed, f"add {sorted(on_disk - listed)} to [tool.setuptools] packages in pyproject.toml"
+    assert setuptools["package-dir"]["nnworkshop.course_exercises"] == "exercises"
+    from importlib.resources import files
+
+    shipped = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
+    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) and len(shipped) == 6

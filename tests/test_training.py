@@ -222,8 +222,20 @@ class _SGDThatInterrupts(torch.optim.SGD):
         return result
 
 
+@pytest.fixture
+def python_ctrl_c():
+    """Python's own Ctrl-C handler for the test, however pytest was started: a suite launched in the
+    background (``nohup``, ``&`` in a non-interactive shell) inherits SIGINT *ignored*, and then a Ctrl-C
+    never reaches ``fit``. The launcher's setting is put back afterwards."""
+    launched_with = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, launched_with)
+
+
 @pytest.mark.parametrize("by_signal", [False, True], ids=["KeyboardInterrupt", "SIGINT"])
-def test_interrupt_keeps_the_weights_of_the_last_completed_step(synth, by_signal):
+def test_interrupt_keeps_the_weights_of_the_last_completed_step(synth, by_signal, python_ctrl_c):
     train, _ = synth  # 600 samples: 10 batches per epoch
     model = _model(0)
     opt = _SGDThatInterrupts(model.parameters(), at=15, by_signal=by_signal, lr=0.05, momentum=0.9)
