@@ -17,6 +17,10 @@
 # %% [markdown]
 # # 07 · Beyond one device: data-parallel training, checkpoints, TensorBoard
 #
+# <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/07_distributed.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F07_distributed.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F07_distributed.ipynb) (nbgitpuller)
+# <!-- /launch -->
+#
 # Real networks train on several GPUs or machines, for hours, and people watch the curves while they do.
 # This notebook shows the three tools that make that work, on the course's MLP and on whatever machine you
 # have: a laptop CPU is enough.
@@ -31,6 +35,20 @@
 # - checkpoints that resume a run exactly, and TensorBoard curves.
 #
 # Time: 2–5 minutes on a laptop CPU (much of it is starting processes).
+
+# %%
+# Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
+import importlib.util, sys  # noqa: E401
+COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
+if importlib.util.find_spec("nnworkshop") is None:
+    import subprocess
+    print(f"nnworkshop is not installed here: pip install {COURSE} ...")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    importlib.invalidate_caches()
+    print("nnworkshop installed.")
+if "google.colab" in sys.modules:
+    print("Colab: Runtime > Change runtime type > GPU makes training use CUDA.")
+    print("MNIST (12 MB) downloads on first use.")
 
 # %%
 import os
