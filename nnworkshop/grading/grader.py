@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import struct
 import tempfile
 import threading
 import time
@@ -380,8 +379,10 @@ class Batch:
         stage.mkdir(parents=True)
         for k in ("images-idx3", "labels-idx1"):
             shutil.copyfile(raw / f"train-{k}-ubyte", stage / f"train-{k}-ubyte")
-        (stage / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x0803, 0, 28, 28))
-        (stage / "t10k-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x0801, 0))
+        from ..synthetic import write_idx
+
+        write_idx(stage / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+        write_idx(stage / "t10k-labels-idx1-ubyte", np.zeros((0,), np.uint8))
         self.staged_root = str(stage.parent.parent)
 
     def child_env(self, tmpdir: str) -> dict:
