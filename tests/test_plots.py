@@ -198,7 +198,8 @@ def test_final_accuracy_bars_markers_and_error_bars():
     assert widths == [95.0, 96.5, 90.0]
     top = max(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
     assert top.get_text() == "a"  # the first run on top
-    np.testing.assert_allclose(ax.lines[0].get_xdata(), [97.0, 99.0, 91.0])
+    marker = [line for line in ax.lines if line.get_marker() == "D"][0]
+    np.testing.assert_allclose(marker.get_xdata(), [97.0, 99.0, 91.0])
     low, high = ax.get_xlim()
     assert 80 <= low < 90 and 99 < high <= 101  # small differences stay visible
     with pytest.raises(ValueError, match="got 2 labels for 3 accuracies"):
