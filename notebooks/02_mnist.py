@@ -88,10 +88,12 @@ axes[1].set_title("after Normalize: mean 0, std 1")
 for ax in axes:
     ax.set_yscale("log")
     ax.set_xlabel("pixel value")
+    ax.set_ylabel("number of pixels (log scale)")
 plt.show()
 
 # %% [markdown]
-# Most pixels are background (the tall bar on the left); the ink is the long tail to the right.
+# Most pixels are background (the tall bar on the left); the core of each stroke is the bar at the right end
+# (full ink), and the stroke edges are the values in between.
 #
 # ## What the digits look like
 
