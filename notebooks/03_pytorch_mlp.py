@@ -231,7 +231,7 @@ plots.predictions(model, test_set, indices=np.concatenate(list(picks.values())))
 #
 # The **confusion matrix** counts, for every true digit (row), how often each digit was predicted (column).
 # The diagonal is correct; everything else is a mistake, and its position says which one. Below it, the
-# three most frequent mistakes: often digits that look alike.
+# three most frequent mistakes, counted: do those digits look alike to you?
 
 # %%
 from IPython.display import display

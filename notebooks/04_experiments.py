@@ -53,8 +53,9 @@ show_quick_mode_banner()
 
 # %% [markdown]
 # The whole set as tensors on the device (notebook 02): `nnworkshop.training.fit` is the same loop as
-# notebook 03's `train_one_epoch` / `test`, but slices mini-batches straight out of one tensor instead of
-# going through a `DataLoader`, which is several times faster for small images.
+# notebook 03's `train_one_epoch` / `test` (03 printed its epoch loop), but slices mini-batches straight out
+# of one tensor instead of going through a `DataLoader` that fetches and transforms digits one by one.
+# (`nnworkshop bench` measures how much time that saves on your machine.)
 
 # %%
 X_train, y_train = data.mnist_tensors(train=True, device=device)
