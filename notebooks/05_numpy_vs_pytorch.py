@@ -33,7 +33,7 @@
 #   small network on a CPU;
 # - what each of the original's unfair choices changed.
 #
-# Time: under a minute on a laptop CPU.
+# Time: a few minutes on a laptop CPU, most of it in the width sweep of section 3.
 
 # %%
 # %matplotlib inline
