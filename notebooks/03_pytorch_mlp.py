@@ -168,16 +168,19 @@ for epoch in range(1, epochs + 1):
           f"test loss {test_loss:.4f}, acc {test_acc:.2f}% | {seconds:.1f}s")
 
 # %% [markdown]
-# Look at the first epoch: its *training* accuracy is below its *test* accuracy. That is not a network that
-# does better on unseen digits. The training numbers are averaged over the whole epoch while the weights
-# move, so the early batches, scored by a network that had barely started, pull the average down; the test
-# numbers are measured once, after the epoch, with the weights it ended on. From the second epoch on, the
-# weights move less within an epoch and the two measure nearly the same network.
+# Look at the first epoch's two accuracies:
 
 # %%
 first_gap = history.test_acc[0] - history.train_acc[0]
 print(f"epoch 1: train accuracy {history.train_acc[0]:.2f} % (averaged while learning), "
       f"test {history.test_acc[0]:.2f} % (after the epoch): test - train = {first_gap:+.2f} points")
+
+# %% [markdown]
+# When the *training* accuracy of the first epoch is below its *test* accuracy, that is not a network doing
+# better on unseen digits. The training numbers are averaged over the whole epoch while the weights move, so
+# the early batches, scored by a network that had barely started, pull the average down; the test numbers
+# are measured once, after the epoch, with the weights it ended on. In later epochs the weights move less
+# within an epoch, and the two measure more nearly the same network.
 
 # %% [markdown]
 # ## Curves
