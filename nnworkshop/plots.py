@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 TRAIN_STYLE, TEST_STYLE = "-", "--"
-MAX_INLINE_LEGEND = 3  # more runs than this: one legend outside the axes
+MAX_INLINE_LEGEND = 2  # more runs than this: one legend outside the axes
 RIGHT, WRONG, OTHER = "tab:green", "tab:red", "lightgray"
 
 
@@ -301,10 +301,10 @@ def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="fi
     low = max(0.0, float(values.min()) - max(2.0, 0.2 * float(np.ptp(values))))
     ax.set_xlim(low, min(100.0, float(values.max()) + 1.0) + 1.0)
     for r, v in zip(rows, test):
-        ax.text(v, r, f" {v:.2f}%", va="center", fontsize="small")
+        ax.text(v, r, f"{v:.2f}% ", va="center", ha="right", color="white", fontsize="small")
     ax.set(yticks=rows, yticklabels=labels, xlabel="accuracy after the last epoch (%)", title=title)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize="small", loc="lower left")
+    fig.legend(loc="outside right upper", fontsize="small")
     return fig
 
 
