@@ -131,6 +131,10 @@ def curves(history_or_histories, labels=None) -> Figure:
             if test:
                 ax.plot(range(1, len(test) + 1), test, TEST_STYLE, color=color, marker=".", label=f"{label} test")
     ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
+    losses = np.array([v for h in runs for v in list(h.train_loss) + list(h.test_loss)], dtype=float)
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if losses.size and losses.max() > 100 * np.median(losses):  # one run blew up: keep the others readable
+        ax_loss.set(yscale="log", ylabel="cross-entropy (log scale)")
     ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)

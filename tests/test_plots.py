@@ -234,3 +234,11 @@ def test_compare_probabilities_marks_wrong_predictions(digits):
     assert fig.axes[0].get_title().endswith("WRONG") and to_rgba(fig.axes[0].title.get_color()) == to_rgba(plots.WRONG)
     fig = plots.compare_probabilities((X, y), {"A": right, "B": right}, indices=[0])
     assert "WRONG" not in fig.axes[0].get_title()
+
+
+def test_curves_switch_the_loss_axis_to_log_when_one_run_blew_up():
+    blown = History(label="lr 10")
+    for e in range(3):
+        blown.append([8e21, 2.3, 2.3][e], 10.0, 0.1, 2.3, 10.0)
+    assert plots.curves([_history(), _history()]).axes[0].get_yscale() == "linear"
+    assert plots.curves([_history(), blown]).axes[0].get_yscale() == "log"
