@@ -259,8 +259,8 @@ def _race(label, net, model, data, *, epochs, batch_size, optimizer, np_opt, tor
 
 def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: int = 64, lr: float = 0.01,
                  momentum: float = 0.9, optimizer: str = "sgd", seed: int = 0, device="cpu",
-                 progress: bool = True) -> Comparison:
-    """Train a 784-128-64-10 ReLU network in NumPy and in torch, fairly, and compare them.
+                 progress: bool = True, hidden=SIZES[1:-1]) -> Comparison:
+    """Train a 784-128-64-10 ReLU network (``hidden``: other hidden widths) in NumPy and in torch, fairly.
 
     Fair means: identical initial weights (He-initialised by ``scratch.mlp(seed=seed)`` and copied into
     the torch model), the same ``optimizer`` ('sgd' or 'adam') with the same ``lr`` / ``momentum``, the
@@ -275,7 +275,7 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
 
     X, y = _arrays(X_train, y_train, "training data")
     Xt, yt = _arrays(X_test, y_test, "test data")
-    sizes = (X.shape[1],) + SIZES[1:]
+    sizes = (X.shape[1],) + tuple(int(h) for h in hidden) + SIZES[-1:]
     epochs, batch_size = check_epochs(epochs), check_batch_size(batch_size, len(X))
     optimizer = check_choice("optimizer", optimizer, ("sgd", "adam"))
     net = scratch.mlp(sizes, "relu", seed=seed, dtype=np.float32)
@@ -284,6 +284,8 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
     side = {"dtype": "float32", "optimizer": optimizer, "lr": lr, "momentum": momentum if optimizer == "sgd" else "-",
             "initial weights": f"He normal, seed {seed} (copied)"}
     label = "fair: same weights, optimizer, batches, float32"
+    if sizes[1:] != SIZES[1:]:
+        label += f"; {'-'.join(map(str, sizes))}"
     if torch.device(device).type != "cpu":
         label += f"; torch on {torch.device(device).type}"
     return _race(label, net, model, (X, y, Xt, yt), epochs=epochs,
@@ -329,4 +331,30 @@ def original_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size:
                  device=torch.device(device), seed=seed, progress=progress, grads=False, setup=setup)
 
 
-__all__ = ["Comparison", "Table", "table", "head_to_head", "original_setup", "step0_gradients"]
+def verdict(fair: Comparison, original: Comparison) -> str:
+    """What the two races measured, in three sentences: float64 vs float32 time, the accuracy gaps, the winner."""
+    ratio = original.numpy_seconds / fair.numpy_seconds
+    if ratio > 1.05:
+        precision = f"float64 cost {ratio:.2f}x the time of float32 here"
+    elif ratio < 0.95:
+        precision = (f"float64 took only {ratio:.2f}x the time of float32 here: one timing on a busy machine is "
+                     "noisy, so rerun, or use `nnworkshop bench` for repeated measurements")
+    else:
+        precision = "float64 and float32 took about the same time here"
+    if math.isclose(fair.speedup, 1.0, abs_tol=0.05):
+        winner = "NumPy and PyTorch took about the same time"
+    elif fair.speedup > 1:
+        winner = f"PyTorch was {fair.speedup:.2f}x faster than NumPy"
+    else:
+        winner = f"NumPy was {1 / fair.speedup:.2f}x faster than PyTorch"
+    return "\n".join([
+        f"NumPy: {original.numpy_seconds:.2f} s in float64 (original row), {fair.numpy_seconds:.2f} s in float32 "
+        f"(fair row): {precision}.",
+        f"Accuracy: in the original setup PyTorch (momentum) scored "
+        f"{original.torch_test_acc - original.numpy_test_acc:+.2f} points over NumPy (plain SGD); in the fair setup "
+        f"the gap is {fair.torch_test_acc - fair.numpy_test_acc:+.2f} points.",
+        f"Verdict for this machine and this network, in the fair race: {winner}.",
+    ])
+
+
+__all__ = ["Comparison", "Table", "table", "head_to_head", "original_setup", "step0_gradients", "verdict"]

@@ -21,6 +21,28 @@ def quick_mode() -> bool:
     return os.environ.get("NNWORKSHOP_QUICK", "").strip().lower() not in ("", "0", "false", "no")
 
 
+QUICK_MODE_BANNER = (
+    "QUICK MODE (NNWORKSHOP_QUICK is set): fewer digits, fewer epochs, smaller sweeps. This mode exists so that\n"
+    "CI can run every cell in minutes; the numbers it prints are NOT meaningful, and the text around them\n"
+    "describes full-mode runs. Unset NNWORKSHOP_QUICK and restart the kernel to see the real results."
+)
+
+
+def quick_mode_banner() -> str:
+    """The warning a notebook shows in quick mode (framed, to stand out), or ``""`` in full mode."""
+    if not quick_mode():
+        return ""
+    rule = "!" * max(len(line) for line in QUICK_MODE_BANNER.splitlines())
+    return f"{rule}\n{QUICK_MODE_BANNER}\n{rule}"
+
+
+def show_quick_mode_banner() -> None:
+    """Print ``quick_mode_banner()`` when quick mode is on; print nothing in full mode."""
+    banner = quick_mode_banner()
+    if banner:
+        print(banner)
+
+
 def pick(full, quick):
     """``full`` normally, ``quick`` when quick mode is on: ``epochs = pick(5, 1)``."""
     return quick if quick_mode() else full

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 TRAIN_STYLE, TEST_STYLE = "-", "--"
+MAX_INLINE_LEGEND = 2  # more runs than this: one legend outside the axes
 RIGHT, WRONG, OTHER = "tab:green", "tab:red", "lightgray"
 
 
@@ -130,12 +131,23 @@ def curves(history_or_histories, labels=None) -> Figure:
             if test:
                 ax.plot(range(1, len(test) + 1), test, TEST_STYLE, color=color, marker=".", label=f"{label} test")
     ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
+    losses = np.array([v for h in runs for v in list(h.train_loss) + list(h.test_loss)], dtype=float)
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if losses.size and losses.max() > 100 * np.median(losses):  # one run blew up: keep the others readable
+        ax_loss.set(yscale="log", ylabel="cross-entropy (log scale)")
     ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        if ax.lines:
+        if ax.lines and len(runs) <= MAX_INLINE_LEGEND:
             ax.legend(fontsize="small")
+    if len(runs) > MAX_INLINE_LEGEND:  # one entry per run, beside the axes, so it covers no curve
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color=f"C{i % 10}", marker=".", label=label) for i, label in enumerate(labels)]
+        handles += [Line2D([], [], color="k", ls=TRAIN_STYLE, label="train"),
+                    Line2D([], [], color="k", ls=TEST_STYLE, label="test")]
+        fig.legend(handles=handles, loc="outside right center", fontsize="small")
     return fig
 
 
@@ -172,16 +184,21 @@ def samples(dataset_or_arrays, n: int = 9, predictions=None) -> Figure:
     return fig
 
 
-def predictions(model, data, n: int = 8) -> Figure:
-    """The first ``n`` digits (top row) and the model's predicted probabilities (bars below).
+def predictions(model, data, n: int = 8, indices=None) -> Figure:
+    """The first ``n`` digits, or those at ``indices``, (top row) and the model's predicted probabilities (bars below).
 
     The predicted class's bar is green when it matches the label and red when not.
-    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``.
+    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``;
+    ``indices`` (e.g. from ``telling_examples``) overrides ``n``.
     """
     X, y = _arrays(data)
-    n = _check_n(n, len(X))
-    probs = _probabilities(model, X[:n])
-    images = _images(X[:n])
+    if indices is None:
+        indices = np.arange(_check_n(n, len(X)))
+    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+    n = _check_n(len(indices), len(X))
+    X, y = X[indices], y[indices]
+    probs = _probabilities(model, X)
+    images = _images(X)
     classes = probs.shape[1]
     fig = Figure(figsize=(1.7 * n, 3.6), layout="constrained")
     axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 1]})
@@ -204,12 +221,32 @@ def predictions(model, data, n: int = 8) -> Figure:
     return fig
 
 
+def telling_examples(probabilities, y, n_each: int = 3) -> dict:
+    """Indices of digits worth looking at: ``{"confident and right", "hesitant", "wrong"}``, up to ``n_each`` each.
+
+    ``probabilities``: (N, classes) array; ``y``: (N,) labels. "confident and right": the highest probability
+    on the true class; "hesitant": the lowest top probability among the right ones; "wrong": the most
+    confident mistakes. A group with no such digit is empty.
+    """
+    p, y = _numpy(probabilities), _numpy(y).reshape(-1)
+    if p.ndim != 2 or len(p) != len(y):
+        raise ValueError(f"probabilities has shape {p.shape} for {len(y)} labels; expected ({len(y)}, classes).")
+    top, guess = p.max(axis=1), p.argmax(axis=1)
+    right, wrong = np.flatnonzero(guess == y), np.flatnonzero(guess != y)
+    return {
+        "confident and right": right[np.argsort(-top[right], kind="stable")][:n_each],
+        "hesitant": right[np.argsort(top[right], kind="stable")][:n_each],
+        "wrong": wrong[np.argsort(-top[wrong], kind="stable")][:n_each],
+    }
+
+
 def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
     """Digits on top; below each, the probability every model gives every class, bars side by side.
 
     ``probabilities``: ``{name: (N, classes) array}``, e.g. ``{"NumPy": p_numpy, "PyTorch": p_torch}``,
     rows matching ``data`` (arrays or a dataset, as in ``samples``); ``indices`` picks the digits shown
-    (default: the first 6). Each title gives the label and every model's predicted class.
+    (default: the first 6). Each title gives the label and every model's predicted class, in red with
+    "WRONG" when a model's prediction is not the label.
     """
     X, y = _arrays(data)
     names = list(probabilities)
@@ -230,7 +267,9 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
         top.set_xticks([])
         top.set_yticks([])
         guesses = ", ".join(f"{name} {int(probs[name][i].argmax())}" for name in names)
-        top.set_title(f"label {int(y[i])}: {guesses}", fontsize="x-small")
+        wrong = [name for name in names if int(probs[name][i].argmax()) != int(y[i])]
+        top.set_title(f"label {int(y[i])}: {guesses}" + ("\nWRONG" if wrong else ""), fontsize="x-small",
+                      color=WRONG if wrong else "black")
         for k, name in enumerate(names):
             bottom.bar(digits + (k - (len(names) - 1) / 2) * width, probs[name][i], width=width, label=name)
         bottom.set_ylim(0, 1)
@@ -238,6 +277,60 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
         bottom.tick_params(labelsize="x-small")
     axes[1, 0].set_ylabel("probability")
     axes[1, 0].legend(fontsize="x-small")
+    return fig
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="final accuracy") -> Figure:
+    """One horizontal bar per run: final test accuracy (%), train accuracy as a marker, optional error bars.
+
+    ``labels``: run names; ``test_acc`` / ``train_acc``: one number (%) per run; ``test_spread``: one
+    half-width per run (e.g. the standard deviation over seeds), drawn as an error bar. The axis starts a
+    little below the lowest value, so small differences stay visible; the value is written on each bar.
+    """
+    labels, test = list(labels), np.asarray(test_acc, dtype=float).reshape(-1)
+    if len(labels) != len(test):
+        raise ValueError(f"got {len(labels)} labels for {len(test)} accuracies; give one label per run.")
+    train = None if train_acc is None else np.asarray(train_acc, dtype=float).reshape(-1)
+    spread = None if test_spread is None else np.asarray(test_spread, dtype=float).reshape(-1)
+    fig = Figure(figsize=(8, 0.5 * len(labels) + 1.4), layout="constrained")
+    ax = fig.add_subplot()
+    rows = np.arange(len(labels))[::-1]
+    ax.barh(rows, test, xerr=spread, color="C0", alpha=0.8, label="test", capsize=3)
+    values = np.concatenate([test] + ([train] if train is not None else []))
+    if train is not None:
+        ax.plot(train, rows, "D", color="C1", label="train")
+    low = max(0.0, float(values.min()) - max(2.0, 0.2 * float(np.ptp(values))))
+    ax.set_xlim(low, min(100.0, float(values.max()) + 1.0) + 1.0)
+    for r, v in zip(rows, test):
+        ax.text(v, r, f"{v:.2f}% ", va="center", ha="right", color="white", fontsize="small")
+    ax.set(yticks=rows, yticklabels=labels, xlabel="accuracy after the last epoch (%)", title=title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside right upper", fontsize="small")
+    return fig
+
+
+def decision_boundary(grid_x, grid_y, probability, X, y) -> Figure:
+    """A 2-D classifier's P(class 1) over a grid, its P = 0.5 line, and the data points on top.
+
+    ``grid_x``, ``grid_y``: (H, W) meshgrid coordinates; ``probability``: (H, W) P(class 1) there;
+    ``X``: (N, 2) points; ``y``: (N,) labels 0/1, drawn as white circles (0) and black squares (1),
+    so they stand out from the background's colours.
+    """
+    X, y = _numpy(X), _numpy(y).reshape(-1)
+    fig = Figure(figsize=(5.5, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    cs = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 21), cmap="RdBu_r")
+    ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1.5)
+    for label, marker, face in ((0, "o", "white"), (1, "s", "black")):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=160, c=face, edgecolors="gold", linewidths=2,
+                   label=f"class {label}", zorder=3)
+    fig.colorbar(cs, label="P(class 1)")
+    ax.set(xlabel="input 1 ($x_1$)", ylabel="input 2 ($x_2$)", title="decision boundary (black line: P = 0.5)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small")
     return fig
 
 
@@ -280,4 +373,5 @@ def confusion(model, data) -> Figure:
     return fig
 
 
-__all__ = ["curves", "samples", "predictions", "confusion", "confusion_matrix"]
+__all__ = ["curves", "samples", "predictions", "telling_examples", "compare_probabilities", "final_accuracy",
+           "decision_boundary", "confusion", "confusion_matrix"]

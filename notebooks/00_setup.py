@@ -90,11 +90,13 @@ print(f"why:    {reason}")
 #
 # Every notebook reads its sizes through `nnworkshop.config.pick(full, quick)`: the full course settings
 # normally, smaller numbers (fewer epochs, fewer digits) when the environment variable `NNWORKSHOP_QUICK=1`
-# is set. The code path is the same; only the numbers shrink. CI uses it; in class, leave it unset.
+# is set. The code path is the same; only the numbers shrink, so far that they mean nothing: in quick mode
+# every notebook says so in a banner near its top. CI uses it; in class, leave it unset.
 
 # %%
-from nnworkshop.config import pick, quick_mode
+from nnworkshop.config import pick, quick_mode, show_quick_mode_banner
 
+show_quick_mode_banner()
 print("quick mode is", "ON (NNWORKSHOP_QUICK)" if quick_mode() else "off: full course settings")
 print("epochs for the MNIST MLP in this mode:", pick(5, 2))
 

@@ -107,10 +107,12 @@ axes[1].set_title("after Normalize: mean 0, std 1")
 for ax in axes:
     ax.set_yscale("log")
     ax.set_xlabel("pixel value")
+    ax.set_ylabel("number of pixels (log scale)")
 plt.show()
 
 # %% [markdown]
-# Most pixels are background (the tall bar on the left); the ink is the long tail to the right.
+# Most pixels are background (the tall bar on the left); the core of each stroke is the bar at the right end
+# (full ink), and the stroke edges are the values in between.
 #
 # ## What the digits look like
 
@@ -130,6 +132,9 @@ for digit in range(10):
     print(f"digit {digit}: {train_counts[digit]:>5} train ({train_counts[digit] / len(y_train):5.1%}), "
           f"{test_counts[digit]:>5} test ({test_counts[digit] / len(y_test):5.1%})")
 assert train_counts.sum() == len(y_train) and (train_counts > 0).all()
+shares = torch.cat([train_counts / len(y_train), test_counts / len(y_test)]) * 100
+print(f"every digit's share lies between {shares.min():.1f} % and {shares.max():.1f} %; always guessing the "
+      f"most common training digit would score {test_counts[train_counts.argmax()] / len(y_test):.1%} on the test set")
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3))
@@ -144,8 +149,8 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Roughly 9–11 % each: close to balanced, so accuracy is a fair summary, and always guessing the most common
-# digit would score only about 11 %.
+# Every share is close to the 10 % of a perfectly balanced set (the range is printed above), so accuracy is
+# a fair summary, and always guessing the most common digit scores barely more than a tenth.
 #
 # ## The whole set as one tensor
 #
@@ -175,7 +180,8 @@ print(f"test digit 3 (a {label}) is identical in the Dataset and in the tensor")
 #
 # - Plot the *average* image of each digit: `X_train[y_train == d].mean(0).reshape(28, 28)`. Which digits
 #   look alike on average?
-# - Change `data.MEAN` / `data.STD` in your head: what would the first layer see without normalisation?
-#   (Notebook 04's dashboard lets you find out in training.)
+# - What would the first layer see without normalisation? To find out in training, undo it,
+#   `X_raw = X_train * data.STD + data.MEAN` (pixels back in $[0, 1]$), and train notebook 04's `fit` on
+#   `(X_raw, y_train)` next to `(X_train, y_train)`.
 #
 # Next: **03_pytorch_mlp**, a network that learns to read these digits.

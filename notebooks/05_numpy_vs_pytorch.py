@@ -27,7 +27,7 @@
 # The original workshop asked this too, but its race was not fair: the two networks started from different
 # weights, NumPy used plain SGD while PyTorch used momentum 0.9, they shuffled differently, the NumPy network
 # computed in float64 by accident, and even the "5,000 digit" subset was not 5,000 digits. Then it assumed
-# PyTorch would be faster; its own printed "Speedup" (0.69× on a 2-core CPU) said the opposite.
+# PyTorch would be faster, and printed a "Speedup" without ever saying which way it went. We measure it.
 #
 # **You will learn**
 #
@@ -37,7 +37,7 @@
 #   small network on a CPU;
 # - what each of the original's unfair choices changed.
 #
-# Time: under a minute on a laptop CPU.
+# Time: a few minutes on a laptop CPU, most of it in the width sweep of section 3.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -62,6 +62,11 @@ from nnworkshop import compare, data, plots, scratch
 from nnworkshop.batches import epoch_orders
 from nnworkshop.config import pick
 from nnworkshop.models import MLP
+
+# %%
+from nnworkshop.config import show_quick_mode_banner
+
+show_quick_mode_banner()
 
 # %% [markdown]
 # ## 1. The same digits
@@ -131,6 +136,14 @@ model.zero_grad()
 # learning rate 0.01, momentum 0.9), the same batches in the same order, float32 on both sides, PyTorch on the
 # CPU like NumPy (a GPU would compare two machines, not two libraries). Both are warmed up first and timed
 # with the same clock; each epoch also measures the test accuracy.
+#
+# The NumPy side is `scratch.fit`, and its epoch is this loop, the one notebook 01 wrote for XOR, now over
+# mini-batches: forward, loss, backward, step.
+
+# %%
+import inspect
+
+print(inspect.getsource(scratch.train.train_epoch))
 
 # %%
 epochs = pick(10, 2)
@@ -143,8 +156,6 @@ print(fair.table())
 
 # %%
 print(fair.conclusion())
-assert fair.gradients_at_step0 < 1e-4
-assert abs(fair.numpy_test_acc - fair.torch_test_acc) < 3, "same algorithm, same data: accuracies should be close"
 
 # %% [markdown]
 # Why is PyTorch not simply faster? Each training step here is three small matrix products per direction, on
@@ -153,14 +164,39 @@ assert abs(fair.numpy_test_acc - fair.torch_test_acc) < 3, "same algorithm, same
 # dispatches every operation through several layers of checks (device, dtype, shapes), a few microseconds per
 # operation, while NumPy pays its own, smaller, Python overhead. With a network this small that overhead is a
 # large share of each step, so the winner depends on the machine, the number of cores and the batch size:
-# the original workshop's own run on a 2-core CPU printed a "Speedup" of 0.69×, i.e. NumPy was faster, while
-# its text claimed the opposite. PyTorch pulls clearly ahead with bigger networks, bigger batches and, above
-# all, a GPU.
+# the verdict above is this machine's. Does PyTorch pull ahead when the network is wider (more arithmetic per
+# operation, the same overhead)? Measure it: the same fair race, two epochs each, with wider hidden layers.
+
+# %%
+widths = pick([(128, 64), (512, 512), (1024, 1024)], [(128, 64), (256, 256)])
+runs = [compare.head_to_head(X_train, y_train, X_test, y_test, epochs=2, batch_size=batch_size, lr=0.01,
+                             momentum=0.9, optimizer="sgd", seed=seed, hidden=hidden, progress=False)
+        for hidden in widths]
+for hidden, r in zip(widths, runs):
+    print(f"hidden {hidden}: NumPy {r.numpy_seconds:.2f} s, PyTorch {r.torch_seconds:.2f} s, "
+          f"PyTorch speed-up {r.speedup:.2f}x")
+trend = "grows" if runs[-1].speedup > runs[0].speedup else "does not grow"
+print(f"here PyTorch's speed-up {trend} with the width ({runs[0].speedup:.2f}x -> {runs[-1].speedup:.2f}x)")
+
+# %% [markdown]
+# One timing per width on a machine doing other things is noisy; `nnworkshop bench` repeats and takes medians.
+# A GPU is section 6 (it runs only where there is one).
 #
-# The curves lie on top of each other, because it is the same computation:
+# The curves of the fair race lie on top of each other, because it is the same computation:
 
 # %%
 plots.curves([fair.numpy_history, fair.torch_history], labels=["NumPy", "PyTorch"])
+
+# %%
+h = fair.torch_history
+print(f"after {len(h.train_acc)} epochs: train accuracy {h.train_acc[-1]:.2f} %, test {h.test_acc[-1]:.2f} %: "
+      f"a gap of {h.train_acc[-1] - h.test_acc[-1]:+.2f} points")
+
+# %% [markdown]
+# A training accuracy well above the test accuracy is **overfitting**: with only a few thousand training
+# digits, the network starts memorising them, and what it memorises does not carry over to digits it has
+# not seen. More data, regularisation (notebook 04) or fewer epochs narrow the gap; for the race it does
+# not matter, as both libraries memorise the same way.
 
 
 # %% [markdown]
@@ -168,7 +204,8 @@ plots.curves([fair.numpy_history, fair.torch_history], labels=["NumPy", "PyTorch
 #
 # The original compared predictions with a bar chart of the two predicted *class indices*, which says nothing
 # (a bar of height 7 next to a bar of height 7). What is worth comparing is the probability each network gives
-# to every digit. Below: a few test digits, including those the two networks found hardest.
+# to every digit. Below: a few test digits, including those the two networks found hardest (a red title
+# marks a wrong prediction).
 
 # %%
 confidence = fair.numpy_proba[np.arange(n_test), y_test]      # probability NumPy gave to the true digit
@@ -196,7 +233,7 @@ print(original.conclusion())
 #
 # - **Accuracy.** With momentum, each step keeps 90 % of the previous one, so for the same learning rate PyTorch
 #   moved much further per epoch than plain SGD. The original's accuracy gap measured momentum, not the
-#   library. In the fair row both use momentum and reach the same accuracy.
+#   library. In the fair row both use momentum; the gap left is printed below.
 # - **Time.** float64 numbers are twice as wide as float32: the matrix products move twice the memory and fit
 #   half as many numbers in each vector instruction, so at equal settings float64 usually costs more time.
 #   The original's speed-up therefore mixed the libraries with a precision choice. (Whether it shows in one
@@ -207,33 +244,15 @@ print(original.conclusion())
 # The numbers for this machine:
 
 # %%
-time_ratio = original.numpy_seconds / fair.numpy_seconds
-if time_ratio > 1.05:
-    precision = f"float64 cost {time_ratio:.2f}x the time of float32 here"
-elif time_ratio < 0.95:
-    precision = (f"float64 took only {time_ratio:.2f}x the time of float32 here: one timing on a busy machine is "
-                 "noisy, so rerun, or use `nnworkshop bench` for repeated measurements")
-else:
-    precision = "float64 and float32 took about the same time here"
-print(f"NumPy: {original.numpy_seconds:.2f} s in float64 (original row), {fair.numpy_seconds:.2f} s in float32 "
-      f"(fair row): {precision}.")
-print(f"Accuracy: in the original setup PyTorch (momentum) scored "
-      f"{original.torch_test_acc - original.numpy_test_acc:+.2f} points over NumPy (plain SGD); in the fair setup "
-      f"the gap is {fair.torch_test_acc - fair.numpy_test_acc:+.2f} points.")
-if abs(fair.speedup - 1) < 0.05:
-    verdict = "NumPy and PyTorch took about the same time"
-elif fair.speedup > 1:
-    verdict = f"PyTorch was {fair.speedup:.2f}x faster than NumPy"
-else:
-    verdict = f"NumPy was {1 / fair.speedup:.2f}x faster than PyTorch"
-print(f"Verdict for this machine and this network, in the fair race: {verdict}.")
+print(compare.verdict(fair, original))
 
 # %% [markdown]
 # ## 6. And on a GPU?
 #
 # If this machine has a CUDA GPU, the same fair race with PyTorch on the GPU (same weights, batches and
-# optimizer; NumPy stays on the CPU). For a network this small and batches of 64, launching GPU work costs
-# about as much as the arithmetic, so expect a modest gain; try `batch_size=512` to see the GPU pull ahead.
+# optimizer; NumPy stays on the CPU). For a network this small and batches of 64, launching each piece of GPU
+# work costs about as much as the arithmetic in it, so the GPU has little to gain here; the cell measures
+# how much. Try `batch_size=512` too.
 
 # %%
 if torch.cuda.is_available():

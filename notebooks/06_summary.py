@@ -50,7 +50,7 @@
 #
 # | the original | what actually happens | here |
 # |---|---|---|
-# | XOR with weights `randn * 0.01` | the loss stays at ln 2 (chance) for every seed: a saddle point | Xavier initialisation learns it; both shown in 01 |
+# | XOR with weights `randn * 0.01` | the loss stays at ln 2 (chance), for every one of the seeds 01 tries: a saddle point | Xavier initialisation learns it; both shown in 01 |
 # | `sigmoid_derivative(x)` returns `x * (1 - x)` | right only when given the sigmoid's *output*; the name invites passing the input | `sigmoid_grad_from_output(a)` in 01 |
 # | test set loaded without `download=True` | fails on a fresh machine | both sets fetched the same way (`nnworkshop.data`), offline folder supported (00) |
 # | train loss averaged over batches | the short last batch counts too much | per-sample averages (03) |
@@ -58,7 +58,7 @@
 # | the subset cell stops at "5,000 samples" | it counts *batches*, not samples, so it never stops early: it takes the whole training and test sets | exactly the first 5,000 / 1,000 digits (05) |
 # | the NumPy MNIST net | computes in float64 by accident, torch in float32 | both in float32 (05) |
 # | the comparison | different initial weights, plain SGD vs momentum 0.9, different shuffles, a dropped last batch | same weights, optimizer, batch order (05); the original's setup kept as a second row, to see what it changes |
-# | "Speedup" assumed PyTorch faster | on a 2-core CPU NumPy was faster (0.69x in the original's own number) | the conclusion is computed from what your machine measured (05) |
+# | "Speedup" assumed PyTorch faster | it depends on the machine and the network; the original never showed what it measured | the conclusion is computed from what your machine measured, for several widths (05) |
 # | prediction comparison bars the class *index* | a bar chart of two digit labels means nothing | probability bars for both networks (05) |
 # | `sklearn` imported | never used | not needed |
 

@@ -17,16 +17,17 @@
 # %% [markdown]
 # # Exercise q3: a Linear layer and a two-layer network, forward and backward
 #
-# A **Linear** layer maps `x` of shape `(N, D)` to `x @ W + b` with `W` of shape `(D, M)` and `b` of
-# shape `(M,)`. Given the gradient `dout = dL/d(out)` of shape `(N, M)`, its backward pass returns
+# A **Linear** layer maps `x` of shape `(N, D)` to `x @ W.T + b` with `W` of shape `(M, D)` and `b` of
+# shape `(M,)`: the weight layout `(out_features, in_features)` of notebook 01, `nnworkshop.scratch` and
+# `torch.nn.Linear`. Given the gradient `dout = dL/d(out)` of shape `(N, M)`, its backward pass returns
 #
-# $$dx = dout\, W^\top, \qquad dW = x^\top dout, \qquad db = \textstyle\sum_i dout_i .$$
+# $$dx = dout\, W, \qquad dW = dout^\top x, \qquad db = \textstyle\sum_i dout_i .$$
 #
 # You check backward passes with **finite differences**: nudge one entry of the input by $\pm h$ and
 # watch the loss, $\partial f / \partial x_j \approx (f(x + h e_j) - f(x - h e_j)) / 2h$.
 #
 # Then the two-layer network `Linear -> ReLU -> Linear -> softmax cross-entropy`, with parameters in a
-# dict `{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}`. Keep the names; `check("q3")` gives quick
+# dict `{"W1": (H, D), "b1": (H,), "W2": (C, H), "b2": (C,)}`. Keep the names; `check("q3")` gives quick
 # feedback, **not your grade**.
 
 # %%
@@ -51,15 +52,15 @@ from nnworkshop.grading import check
 
 # %%
 def linear_forward(x, W, b):
-    """out = x @ W + b for x (N, D), W (D, M), b (M,)."""
-    return x @ W + b  # SOLUTION
+    """out = x @ W.T + b for x (N, D), W (M, D), b (M,); returns (N, M)."""
+    return x @ W.T + b  # SOLUTION
 
 
 def linear_backward(dout, x, W):
     """Gradients (dx, dW, db) of a Linear layer, given dout = dL/d(out) of shape (N, M)."""
     ### BEGIN SOLUTION
-    dx = dout @ W.T
-    dW = x.T @ dout
+    dx = dout @ W
+    dW = dout.T @ x
     db = dout.sum(axis=0)
     ### END SOLUTION
     return dx, dW, db
@@ -98,7 +99,7 @@ check("q3", linear_forward, linear_backward, numerical_gradient)
 
 # %%
 rng = np.random.default_rng(0)
-x, W, b, dout = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 2))
+x, W, b, dout = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=(4, 2))
 dx, dW, db = linear_backward(dout, x, W)
 for name, value, analytic in (("x", x, dx), ("W", W, dW), ("b", b, db)):
     def loss(v, name=name):
@@ -110,9 +111,9 @@ for name, value, analytic in (("x", x, dx), ("W", W, dW), ("b", b, db)):
 
 # %% [markdown]
 # ## A two-layer network
-# Forward: `h = relu(x @ W1 + b1)`, `z = h @ W2 + b2`, loss = mean softmax cross-entropy of `z`.
+# Forward: `h = relu(x @ W1.T + b1)`, `z = h @ W2.T + b2`, loss = mean softmax cross-entropy of `z`.
 # Backward: the cross-entropy gradient `(softmax(z) - onehot(y)) / N`, then Linear backward, the ReLU
-# mask (gradient flows only where `x @ W1 + b1 > 0`), Linear backward. Return `(loss, grads)` with
+# mask (gradient flows only where `x @ W1.T + b1 > 0`), Linear backward. Return `(loss, grads)` with
 # `grads` a dict with the same keys as `params`. Write the softmax yourself (or copy yours from q2).
 
 # %%

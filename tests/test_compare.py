@@ -125,3 +125,23 @@ def test_on_real_digits_both_learn_and_agree(real_mnist_root):
     cmp = compare.head_to_head(X, y, Xt, yt, epochs=2, progress=False)
     assert cmp.numpy_test_acc > 85.0 and cmp.torch_test_acc > 85.0
     assert cmp.agreement >= 97.0
+
+
+@pytest.mark.parametrize("fair_s, original_s, torch_s, words", [
+    ((2.0, 1.0), 3.0, 1.0, ["float64 cost 1.50x the time of float32", "PyTorch was 2.00x faster than NumPy"]),
+    ((1.0, 4.0), 0.5, 1.0, ["float64 took only 0.50x", "nnworkshop bench", "NumPy was 4.00x faster than PyTorch"]),
+    ((1.0, 1.02), 1.01, 1.0, ["about the same time here", "NumPy and PyTorch took about the same time"]),
+])
+def test_verdict_is_built_from_the_two_races(fair_s, original_s, torch_s, words):
+    fair, original = _fake(*fair_s), _fake(original_s, torch_s)
+    text = compare.verdict(fair, original)
+    assert f"{original_s:.2f} s in float64 (original row), {fair_s[0]:.2f} s in float32" in text
+    assert "in the fair setup the gap is +1.00 points" in text
+    for w in words:
+        assert w in text
+
+
+def test_head_to_head_with_other_hidden_widths(digits):
+    cmp = compare.head_to_head(*digits, epochs=2, batch_size=32, progress=False, hidden=(16,))
+    assert "784-16-10" in cmp.label and cmp.gradients_at_step0 < 1e-4
+    assert cmp.numpy_proba.shape == cmp.torch_proba.shape == (len(digits[3]), 10)

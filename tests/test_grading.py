@@ -185,3 +185,49 @@ def test_cli_refuses_bad_worker_counts_and_missing_files(tmp_path, capsys):
     assert "argument --workers: must be > 0, got 0" in capsys.readouterr().err
     assert grade_main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path / "g.csv")]) == 2
     assert f"error: no such file: {tmp_path / 'missing.ipynb'}" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- public and hidden checks agree
+
+
+def test_unwritten_tanh_grad_says_not_written_yet():
+    ns = _namespace(ROOT / "solutions" / "q1_activations.py")
+    ns["tanh"] = ns["tanh_grad"] = lambda x: ...
+    outcome = {o.title: o for o in run_public("q1", ns)}["tanh_grad agrees with a finite difference"]
+    assert not outcome.passed and outcome.message.startswith("not written yet"), outcome.message
+
+
+def test_q3_uses_the_course_weight_layout_and_batches_of_several_rows():
+    """W is (out_features, in_features) and out = x @ W.T + b, in the exercise, the public and the hidden checks."""
+    from nnworkshop.grading._hidden import reference as ref
+
+    ns = _namespace(ROOT / "solutions" / "q3_backprop.py")
+    rng = np.random.default_rng(1)
+    x, w, b = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)  # w: (out=4, in=3)
+    np.testing.assert_allclose(ns["linear_forward"](x, w, b), x @ w.T + b)
+    np.testing.assert_allclose(ref.linear_forward(x, w, b), x @ w.T + b)
+    dout = rng.normal(size=(5, 4))
+    for mine, theirs in zip(ns["linear_backward"](dout, x, w), ref.linear_backward(dout, x, w)):
+        np.testing.assert_allclose(mine, theirs)
+    assert ref.linear_backward(dout, x, w)[1].shape == w.shape
+
+    ns["linear_backward"] = lambda dout, x, W: (dout @ W, dout.T @ x, dout.mean(axis=0))  # mean, not sum
+    failed = [o for o in run_public("q3", ns) if not o.passed]
+    assert failed and failed[0].title == "linear_backward gives known gradients", [o.title for o in failed]
+    assert failed[0].message.startswith("linear_backward db: got [1.0, 0.166667]"), failed[0].message
+
+
+def test_hidden_feedback_says_how_values_are_wrong():
+    from nnworkshop.grading._hidden.checks import Fail, close
+
+    want = np.arange(1.0, 7.0).reshape(2, 3)
+    with pytest.raises(Fail, match=r"db: 6 of 6 values wrong; the largest error at \[1, 2\]: got 1.5, expected 6 "
+                                   r"\(every value is 0.25 times the right one"):
+        close(want / 4, want, "db")
+    with pytest.raises(Fail, match="every value has the wrong sign"):
+        close(-want, want, "dx")
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(Fail, match="the transpose of the right answer"):
+        close(square.T, square, "dW")
+    with pytest.raises(Fail, match=r"1 of 6 values wrong.*rows \[1\] are wrong, the others right"):
+        close(want + np.array([[0, 0, 0], [0, 0, 9.0]]), want, "out")

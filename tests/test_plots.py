@@ -137,7 +137,7 @@ def test_compare_probabilities_draws_every_models_bars_for_the_chosen_digits(dig
     assert isinstance(fig, Figure) and len(fig.axes) == 6
     for col, i in enumerate([3, 7, 11]):
         top, bottom = fig.axes[col], fig.axes[3 + col]
-        assert top.get_title() == f"label {y[i]}: A {p_a[i].argmax()}, B {p_b[i].argmax()}"
+        assert top.get_title().split("\n")[0] == f"label {y[i]}: A {p_a[i].argmax()}, B {p_b[i].argmax()}"
         heights = [patch.get_height() for patch in bottom.patches]
         np.testing.assert_allclose(heights, np.concatenate([p_a[i], p_b[i]]))
     with pytest.raises(ValueError, match=r"probabilities\['B'\] has shape \(5, 10\); expected \(40, classes\)"):
@@ -181,3 +181,64 @@ def test_confusion_with_a_torch_model_on_a_torchvision_dataset(synthetic_mnist_r
     fig = plots.confusion(model, mnist(train=False, root=synthetic_mnist_root))
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), expected)
     fig.savefig(__import__("io").BytesIO(), format="png")  # renders headless
+
+
+def test_curves_with_many_runs_keeps_the_legend_off_the_axes():
+    fig = plots.curves([_history() for _ in range(3)], labels=[f"lr {i}" for i in range(3)])
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == [f"lr {i}" for i in range(3)] + ["train", "test"]
+
+
+def test_final_accuracy_bars_markers_and_error_bars():
+    fig = plots.final_accuracy(["a", "b", "c"], [95.0, 96.5, 90.0], train_acc=[97.0, 99.0, 91.0],
+                               test_spread=[0.2, 0.3, 0.1])
+    ax = fig.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [95.0, 96.5, 90.0]
+    top = max(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+    assert top.get_text() == "a"  # the first run on top
+    marker = [line for line in ax.lines if line.get_marker() == "D"][0]
+    np.testing.assert_allclose(marker.get_xdata(), [97.0, 99.0, 91.0])
+    low, high = ax.get_xlim()
+    assert 80 <= low < 90 and 99 < high <= 101  # small differences stay visible
+    with pytest.raises(ValueError, match="got 2 labels for 3 accuracies"):
+        plots.final_accuracy(["a", "b"], [1, 2, 3])
+
+
+def test_decision_boundary_labels_axes_and_marks_points_apart_from_the_background():
+    g = np.linspace(-0.5, 1.5, 11)
+    gx, gy = np.meshgrid(g, g)
+    X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])
+    fig = plots.decision_boundary(gx, gy, (gx + gy) / 3, X, y)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    faces = [tuple(c.get_facecolor()[0]) for c in ax.collections[-2:]]
+    assert faces == [to_rgba("white"), to_rgba("black")]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+
+
+def test_telling_examples_finds_confident_hesitant_and_wrong():
+    p = np.array([[0.99, 0.01], [0.55, 0.45], [0.2, 0.8], [0.9, 0.1], [0.6, 0.4]])
+    y = np.array([0, 0, 0, 1, 0])
+    picks = plots.telling_examples(p, y, n_each=2)
+    assert list(picks["confident and right"]) == [0, 4] and list(picks["hesitant"]) == [1, 4]
+    assert list(picks["wrong"]) == [3, 2]
+
+
+def test_compare_probabilities_marks_wrong_predictions(digits):
+    X, y = digits
+    right = np.eye(10)[y]
+    wrong = np.eye(10)[(y + 1) % 10]
+    fig = plots.compare_probabilities((X, y), {"A": right, "B": wrong}, indices=[0])
+    assert fig.axes[0].get_title().endswith("WRONG") and to_rgba(fig.axes[0].title.get_color()) == to_rgba(plots.WRONG)
+    fig = plots.compare_probabilities((X, y), {"A": right, "B": right}, indices=[0])
+    assert "WRONG" not in fig.axes[0].get_title()
+
+
+def test_curves_switch_the_loss_axis_to_log_when_one_run_blew_up():
+    blown = History(label="lr 10")
+    for e in range(3):
+        blown.append([8e21, 2.3, 2.3][e], 10.0, 0.1, 2.3, 10.0)
+    assert plots.curves([_history(), _history()]).axes[0].get_yscale() == "linear"
+    assert plots.curves([_history(), blown]).axes[0].get_yscale() == "log"

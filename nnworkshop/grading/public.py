@@ -49,8 +49,11 @@ def _near(got, want, what, tol=1e-6):
 
 
 def _slope(f, x, h=1e-6):
-    """Elementwise central-difference slope of an elementwise function."""
-    return (np.asarray(f(x + h), dtype=float) - np.asarray(f(x - h), dtype=float)) / (2 * h)
+    """Elementwise central-difference slope of an elementwise function (NotImplementedError if f is not written)."""
+    up, down = f(x + h), f(x - h)
+    if any(v is Ellipsis or v is None for v in (up, down)):
+        raise NotImplementedError
+    return (np.asarray(up, dtype=float) - np.asarray(down, dtype=float)) / (2 * h)
 
 
 # ---------------------------------------------------------------- q1
@@ -74,7 +77,10 @@ def _q1_sigmoid_big(ns):
 
 def _q1_grad(name, fn):
     def run(ns):
-        _near(ns[name](X1), _slope(ns[fn], X1), f"{name} vs a finite difference of your {fn}", tol=1e-5)
+        got = ns[name](X1)
+        if got is Ellipsis or got is None:
+            raise NotImplementedError
+        _near(got, _slope(ns[fn], X1), f"{name} vs a finite difference of your {fn}", tol=1e-5)
 
     return run
 
@@ -144,15 +150,21 @@ Q2 = [
 
 
 def _q3_forward(ns):
-    x, w, b = np.array([[1.0, 2.0]]), np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]), np.array([0.5, 0.0, -1.0])
-    _near(ns["linear_forward"](x, w, b), [[1.5, 2.0, 3.0]], "linear_forward")
+    x = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]])  # (out_features, in_features) = (3, 2)
+    b = np.array([0.5, 0.0, -1.0])
+    _near(ns["linear_forward"](x, w, b), [[1.5, 2.0, 3.0], [0.5, -1.0, -2.0], [3.5, 1.0, 6.0]], "linear_forward")
 
 
 def _q3_backward(ns):
-    got = ns["linear_backward"](np.array([[1.0, -1.0]]), np.array([[1.0, 2.0]]), np.array([[1.0, 0.0], [2.0, 1.0]]))
+    dout = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 1.0]])        # (N, M) = (3, 2)
+    x = np.array([[1.0, 2.0, 0.0], [-1.0, 0.0, 1.0], [2.0, 1.0, 1.0]])  # (N, D) = (3, 3)
+    w = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]])               # (M, D) = (2, 3)
+    got = ns["linear_backward"](dout, x, w)
     assert isinstance(got, tuple) and len(got) == 3, "linear_backward must return a tuple (dx, dW, db)"
-    for name, g, want in zip(("dx", "dW", "db"), got, ([[1.0, 1.0]], [[1.0, -1.0], [2.0, -2.0]], [1.0, -1.0])):
-        _near(g, want, f"linear_backward {name}")
+    want = ([[1.0, 1.0, 1.0], [2.0, 4.5, -0.5], [0.0, 1.0, -1.0]], [[-1.0, 2.0, 2.0], [0.5, -1.0, 1.5]], [3.0, 0.5])
+    for name, g, expected in zip(("dx", "dW", "db"), got, want):
+        _near(g, expected, f"linear_backward {name}")
 
 
 def _q3_numgrad(ns):
@@ -164,7 +176,7 @@ def _q3_numgrad(ns):
 def _q3_two_layer(ns):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(4, 3)), np.array([0, 1, 2, 1])
-    p = {"W1": rng.normal(size=(3, 5)), "b1": rng.normal(size=5), "W2": rng.normal(size=(5, 3)), "b2": rng.normal(size=3)}
+    p = {"W1": rng.normal(size=(5, 3)), "b1": rng.normal(size=5), "W2": rng.normal(size=(3, 5)), "b2": rng.normal(size=3)}
     zero = {k: np.zeros_like(v) for k, v in p.items()}
     loss0, _ = ns["two_layer_loss"](x, y, zero)
     _near(loss0, math.log(3), "two_layer_loss with all-zero parameters")
@@ -177,7 +189,7 @@ def _q3_two_layer(ns):
 
 
 Q3 = [
-    PublicCheck("linear_forward gives a known value", "a matrix product plus the bias; W has shape (in, out).", ("linear_forward",), _q3_forward),
+    PublicCheck("linear_forward gives a known value", "x @ W.T + b: W has shape (out_features, in_features), like torch.nn.Linear.", ("linear_forward",), _q3_forward),
     PublicCheck("linear_backward gives known gradients", "use the three formulas above; db sums dout over the batch (axis 0).",
                 ("linear_backward",), _q3_backward),
     PublicCheck("numerical_gradient differentiates sum(x**2) and restores x",

@@ -1,8 +1,9 @@
 """Hidden checks and the point table. Each check draws fresh inputs from the grader's generator, asks
 the submission's process to compute, and compares with ``reference`` here, in the parent.
 
-Feedback shows a check's id, title and what went wrong (a shape, an error, the size of the error),
-never its inputs, its expected values or its code.
+Feedback shows a check's id, title and what went wrong, as a public check does (a shape, an error, how
+many values are wrong, the worst one as got / expected on inputs drawn for this run only, and the pattern
+when one fits), never its inputs or its code.
 """
 
 from __future__ import annotations
@@ -51,9 +52,40 @@ def num(value, what: str) -> float:
 
 
 def close(got, want, what: str, rtol=1e-5, atol=1e-7) -> None:
+    """Fail unless ``got`` matches ``want``, saying how it is wrong (see ``describe_mismatch``)."""
     if not np.allclose(got, want, rtol=rtol, atol=atol):
-        err = float(np.max(np.abs(np.asarray(got) - np.asarray(want))))
-        raise Fail(f"{what}: wrong values (largest error {err:.3g})")
+        raise Fail(f"{what}: {describe_mismatch(got, want, rtol, atol)}")
+
+
+def describe_mismatch(got, want, rtol=1e-5, atol=1e-7) -> str:
+    """How ``got`` differs from ``want``, as a public check would say it: how many entries are wrong, the worst
+    one (got / expected, for inputs drawn for this run only), and a pattern when one fits (sign, scale, transpose).
+    """
+    g, w = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    bad = ~np.isclose(g, w, rtol=rtol, atol=atol)
+    worst = np.unravel_index(int(np.argmax(np.abs(g - w))), g.shape) if g.ndim else ()
+    where = f" at {list(map(int, worst))}" if g.ndim else ""
+    text = (f"{int(bad.sum())} of {bad.size} values wrong; the largest error{where}: got {g[worst]:.6g}, "
+            f"expected {w[worst]:.6g}")
+    pattern = _pattern(g, w, rtol, atol)
+    return text + (f" ({pattern})" if pattern else "")
+
+
+def _pattern(g, w, rtol, atol) -> str:
+    if np.allclose(g, -w, rtol=rtol, atol=atol):
+        return "every value has the wrong sign"
+    if g.ndim == 2 and g.shape[0] == g.shape[1] and np.allclose(g, w.T, rtol=rtol, atol=atol):
+        return "this is the transpose of the right answer"
+    nonzero = np.abs(w) > 1e-9
+    if nonzero.any():
+        ratios = g[nonzero] / w[nonzero]
+        if np.allclose(ratios, ratios[0], rtol=1e-4) and abs(ratios[0]) > 1e-9:
+            return f"every value is {ratios[0]:.4g} times the right one: a missing or extra factor (mean vs sum?)"
+    if g.ndim == 2 and g.shape[0] > 1:
+        rows_ok = [bool(np.allclose(g[i], w[i], rtol=rtol, atol=atol)) for i in range(g.shape[0])]
+        if any(rows_ok):
+            return f"rows {[i for i, ok in enumerate(rows_ok) if not ok]} are wrong, the others right"
+    return ""
 
 
 def seq(value, n: int, what: str) -> list:
@@ -151,13 +183,13 @@ def _dims(ctx):
 
 def _linear_forward(ctx):
     n, d, m = _dims(ctx)
-    x, w, b = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(d, m)), ctx.rng.normal(size=m)
-    close(arr(ctx.call("linear_forward", x, w, b), (n, m), "linear_forward"), x @ w + b, "linear_forward")
+    x, w, b = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(m, d)), ctx.rng.normal(size=m)
+    close(arr(ctx.call("linear_forward", x, w, b), (n, m), "linear_forward"), ref.linear_forward(x, w, b), "linear_forward")
 
 
 def _linear_backward(ctx):
     n, d, m = _dims(ctx)
-    x, w, dout = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(d, m)), ctx.rng.normal(size=(n, m))
+    x, w, dout = ctx.rng.normal(size=(n, d)), ctx.rng.normal(size=(m, d)), ctx.rng.normal(size=(n, m))
     got = seq(ctx.call("linear_backward", dout, x, w), 3, "linear_backward")
     for name, g, want in zip(("dx", "dW", "db"), got, ref.linear_backward(dout, x, w)):
         close(arr(g, want.shape, f"linear_backward {name}"), want, f"linear_backward {name}")
@@ -174,8 +206,8 @@ def _two_layer_case(ctx):
     n, d, h = _dims(ctx)
     c = int(ctx.rng.integers(3, 6))
     x, y = ctx.rng.normal(size=(n, d)), ctx.rng.integers(0, c, size=n)
-    params = {"W1": ctx.rng.normal(0, 0.5, (d, h)), "b1": ctx.rng.normal(0, 0.5, h),
-              "W2": ctx.rng.normal(0, 0.5, (h, c)), "b2": ctx.rng.normal(0, 0.5, c)}
+    params = {"W1": ctx.rng.normal(0, 0.5, (h, d)), "b1": ctx.rng.normal(0, 0.5, h),
+              "W2": ctx.rng.normal(0, 0.5, (c, h)), "b2": ctx.rng.normal(0, 0.5, c)}
     got = seq(ctx.call("two_layer_loss", x, y, params), 2, "two_layer_loss")
     return got, ref.two_layer_loss(x, y, params)
 
@@ -196,7 +228,7 @@ def _two_layer_grads(ctx):
 
 
 Q3 = [
-    Check("linear_forward", 2, "linear_forward computes x @ W + b", _linear_forward),
+    Check("linear_forward", 2, "linear_forward computes x @ W.T + b, W of shape (out, in)", _linear_forward),
     Check("linear_backward", 3, "linear_backward returns dx, dW, db", _linear_backward),
     Check("numerical_gradient", 2, "numerical_gradient estimates a gradient by central differences", _numerical_gradient),
     Check("two_layer_loss", 1, "two_layer_loss returns the softmax cross-entropy of the two-layer network", _two_layer_value),

@@ -52,14 +52,20 @@ def cross_entropy_grad(z, y):
     return g / len(y)
 
 
+def linear_forward(x, w, b):
+    """x (N, D), w (out, in) = (M, D), b (M,) -> (N, M)."""
+    return x @ w.T + b
+
+
 def linear_backward(dout, x, w):
-    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+    """(dx, dW, db) for dout (N, M), x (N, D), w (M, D)."""
+    return dout @ w, dout.T @ x, dout.sum(axis=0)
 
 
 def two_layer_loss(x, y, params):
-    h_pre = x @ params["W1"] + params["b1"]
+    h_pre = linear_forward(x, params["W1"], params["b1"])
     h = np.maximum(h_pre, 0)
-    z = h @ params["W2"] + params["b2"]
+    z = linear_forward(h, params["W2"], params["b2"])
     loss = cross_entropy(z, y)
     dz = cross_entropy_grad(z, y)
     dh, dw2, db2 = linear_backward(dz, h, params["W2"])
