@@ -316,7 +316,7 @@ board = start_board(Path(tempfile.mkdtemp()) / "board.sqlite")  # the instructor
 print(f"board address: {board.url}   class token: {board.class_token}")
 
 joined = ExperimentDashboard(board=board.url, token=board.class_token, name="me",
-                             epochs=pick(3, 1), train_size=min(pick(6000, 1000), len(X_train)))
+                             epochs=pick(3, 2), train_size=min(pick(6000, 1000), len(X_train)))
 joined.train(wait=True)  # what the Train button does; joined.show() shows the widget with its Send button
 joined.send_to_board(wait=True)  # the "Send to board" button
 joined.send_to_board(wait=True)  # again: the board already has it

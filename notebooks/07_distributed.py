@@ -70,6 +70,11 @@ work = Path(tempfile.mkdtemp(prefix="nnworkshop-07-"))  # checkpoints and result
 print(f"torch {torch.__version__}; {os.cpu_count()} CPU core(s); CUDA GPUs: {torch.cuda.device_count()}")
 print(f"files of this notebook go to {work}")
 
+# %%
+from nnworkshop.config import show_quick_mode_banner
+
+show_quick_mode_banner()
+
 # %% [markdown]
 # ## 1. The data and the settings
 #
