@@ -231,3 +231,22 @@ def test_hidden_feedback_says_how_values_are_wrong():
         close(square.T, square, "dW")
     with pytest.raises(Fail, match=r"1 of 6 values wrong.*rows \[1\] are wrong, the others right"):
         close(want + np.array([[0, 0, 0], [0, 0, 9.0]]), want, "out")
+
+
+def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_checks(tmp_path):
+    """The public check and the hidden one agree: a central difference that does not put x back is wrong, even
+    where the function is separable and the gradient still comes out close."""
+    text = (ROOT / "solutions" / "q3_backprop.py").read_text()
+    broken = text.replace("        x[i] = old\n        grad[i]", "        grad[i]")
+    assert broken != text
+    ns = _namespace(ROOT / "solutions" / "q3_backprop.py")
+    exec(compile(broken, "<broken>", "exec"), ns)
+    outcome = {o.title: o for o in run_public("q3", ns)}
+    assert not outcome["numerical_gradient differentiates sum(x**2) and restores x"].passed
+    sub = tmp_path / "q3_broken.py"
+    sub.write_text(broken)
+    out = tmp_path / "g.csv"
+    assert grade_main([str(sub), "--exercise", "q3", "--out", str(out), "--feedback", str(tmp_path / "fb"),
+                       "--seed", "3"]) == 0
+    feedback = (tmp_path / "fb" / "q3_broken.md").read_text()
+    assert "FAILED `numerical_gradient`" in feedback and "numerical_gradient changed x" in feedback, feedback

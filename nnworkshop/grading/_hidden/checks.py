@@ -198,8 +198,11 @@ def _linear_backward(ctx):
 def _numerical_gradient(ctx):
     shape = _shape(ctx.rng)
     c, x = ctx.rng.normal(size=shape), ctx.rng.normal(size=shape)
-    got = arr(ctx.call("numerical_gradient", c, x, adapter="numgrad"), shape, "numerical_gradient")
-    close(got, c * np.cos(x) + x, "numerical_gradient", rtol=1e-4, atol=1e-6)
+    got, after = seq(ctx.call("numerical_gradient", c, x.copy(), adapter="numgrad"), 2, "numerical_gradient")
+    if not np.array_equal(arr(after, shape, "x after numerical_gradient"), x):
+        raise Fail("numerical_gradient changed x (largest change "
+                   f"{np.max(np.abs(np.asarray(after, float) - x)):.3g}): put each entry back after perturbing it")
+    close(arr(got, shape, "numerical_gradient"), c * np.cos(x) + x, "numerical_gradient", rtol=1e-4, atol=1e-6)
 
 
 def _two_layer_case(ctx):
