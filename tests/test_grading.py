@@ -250,3 +250,16 @@ def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_chec
                        "--seed", "3"]) == 0
     feedback = (tmp_path / "fb" / "q3_broken.md").read_text()
     assert "FAILED `numerical_gradient`" in feedback and "numerical_gradient changed x" in feedback, feedback
+
+
+def test_a_sigmoid_that_overflows_fails_the_hidden_check_as_it_fails_the_public_one(tmp_path):
+    naive = (tmp_path / "q1_naive.py")
+    naive.write_text("import numpy as np\n\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n")
+    ns = {}
+    exec(compile(naive.read_text(), str(naive), "exec"), ns)
+    assert not {o.title: o for o in run_public("q1", ns)}["sigmoid is stable for x = +-1000"].passed
+    assert grade_main([str(naive), "--exercise", "q1", "--out", str(tmp_path / "g.csv"), "--feedback",
+                       str(tmp_path / "fb"), "--seed", "1"]) == 0
+    feedback = (tmp_path / "fb" / "q1_naive.md").read_text()
+    assert "FAILED `sigmoid_extreme`" in feedback and "overflow" in feedback, feedback
+    assert "passed `sigmoid` " in feedback  # the ordinary values are right: only the stability check fails

@@ -71,6 +71,15 @@ def _adapter_plain(fn, args, kw):
     return fn(*args, **kw)
 
 
+def _adapter_strict(fn, args, kw):
+    """As ``plain``, with numpy's overflow, invalid-value and divide-by-zero warnings raised as errors (as the
+    public checks do for the stability questions)."""
+    import numpy as np
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        return fn(*args, **kw)
+
+
 def _adapter_numgrad(fn, args, kw):
     """``[the gradient, x after the call]``: the parent also checks that ``x`` was left as it was given."""
     import numpy as np
@@ -111,6 +120,7 @@ def _adapter_torch_eval(fn, args, kw):
 
 ADAPTERS = {
     "plain": _adapter_plain,
+    "strict": _adapter_strict,
     "numgrad": _adapter_numgrad,
     "dropout": _adapter_dropout,
     "torch_step": _adapter_torch_step,
