@@ -214,7 +214,7 @@ plots.curves([history], labels=["MLP"])
 # From notebook 04 on, the course trains with `nnworkshop.training.fit`. It is the same loop as
 # `train_one_epoch` above (forward, loss, `zero_grad`, `backward`, `step`), over mini-batches sliced out of
 # one tensor instead of a `DataLoader`, plus machinery around it: a progress bar, a check for a loss that
-# became NaN, Ctrl-C handling. Its epoch loop, printed from the library's source:
+# became NaN, Ctrl-C handling, checkpoints to resume from. Its epoch loop, printed from the library's source:
 
 # %%
 import inspect
@@ -223,7 +223,7 @@ import textwrap
 from nnworkshop import training
 
 source = inspect.getsource(training.fit)
-loop = source[source.index("for epoch in range(1, epochs + 1):"):source.index("bar.set_postfix")]
+loop = source[source.index("for epoch in range("):source.index("bar.set_postfix")]
 print(textwrap.dedent(" " * 12 + loop.rstrip()))
 
 # %% [markdown]
