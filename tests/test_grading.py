@@ -263,3 +263,16 @@ def test_a_sigmoid_that_overflows_fails_the_hidden_check_as_it_fails_the_public_
     feedback = (tmp_path / "fb" / "q1_naive.md").read_text()
     assert "FAILED `sigmoid_extreme`" in feedback and "overflow" in feedback, feedback
     assert "passed `sigmoid` " in feedback  # the ordinary values are right: only the stability check fails
+
+
+def test_a_train_step_returning_a_tensor_fails_the_hidden_check_as_it_fails_the_public_one(tmp_path):
+    text = (ROOT / "solutions" / "q4_torch_training.py").read_text()
+    tensor = text.replace("    return loss.item()\n", "    return loss.detach()\n", 1)
+    assert tensor != text
+    sub = tmp_path / "q4_tensor.py"
+    sub.write_text(tensor)
+    assert grade_main([str(sub), "--exercise", "q4", "--out", str(tmp_path / "g.csv"), "--feedback",
+                       str(tmp_path / "fb"), "--seed", "2"]) == 0
+    feedback = (tmp_path / "fb" / "q4_tensor.md").read_text()
+    assert "FAILED `train_step_loss`" in feedback and "Python float (loss.item())" in feedback, feedback
+    assert "passed `train_step_update`" in feedback  # the step itself is right

@@ -104,6 +104,8 @@ def _adapter_torch_step(fn, args, kw):
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
     losses = [fn(model, opt, xt, yt) for _ in range(int(steps))]
+    # a float (numpy's float64 too) travels as a float, anything else (a tensor) as an array: the parent can tell
+    losses = [float(v) if isinstance(v, float) else v for v in losses]
     return [losses, [p.detach().numpy().copy() for p in model.parameters()]]
 
 

@@ -260,6 +260,8 @@ def _train_step_case(ctx):
 def _train_step_loss(ctx):
     got, (losses, _), _ = _train_step_case(ctx)
     got_losses = seq(got[0], 3, "train_step")
+    if not isinstance(got_losses[0], float):  # as the public check: a tensor keeps the graph alive and syncs later
+        raise Fail(f"train_step must return the loss as a Python float (loss.item()), got {type(got_losses[0]).__name__}")
     close(num(got_losses[0], "train_step's returned loss"), losses[0], "train_step's returned loss", rtol=1e-4, atol=1e-6)
 
 
