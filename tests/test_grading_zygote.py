@@ -19,7 +19,7 @@ SIGMOID = '''
 import numpy as np
 
 def sigmoid(x):
-    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=float)))  # stable: no overflow warning at |x| = 1000
 '''
 
 
