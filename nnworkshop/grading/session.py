@@ -1,0 +1,179 @@
+"""One submission, run: its cells in a confined child (``process.Child``), the hidden checks' calls answered, and
+a fresh child with the earlier cells replayed after the process dies (a loop, ``os._exit``, a crash, memory).
+
+``Ctx`` is what a hidden check sees: a generator, a way to call the learner's function, the unseen digits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._hidden.checks import Fail
+from .process import Child, ChildGone
+
+if TYPE_CHECKING:  # annotations only: grader imports this module
+    from .grader import Batch, Result
+
+STATUS_TEXT = {
+    "ok": "ran to the end",
+    "timeout": "ran out of time",
+    "memory": "ran out of memory",
+    "exited": "exited",
+    "crashed": "crashed",
+    "error": "could not be graded",
+}
+
+
+
+class Session:
+    """Runs one submission's cells in a child and answers the checks' calls, restarting after a death."""
+
+    MAX_RESTARTS = 3
+
+    def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int):
+        self.cells, self.batch, self.tmpdir, self.result = cells, batch, tmpdir, result
+        self.opts = batch.opts
+        text = "\n".join(cells)
+        preimport = ["numpy"]
+        # Modules that load shared libraries through ctypes must be imported before the guard is on.
+        if re.search(r"\btorch\b|nnworkshop\.(data|models|training|plots|widgets)\b|from nnworkshop import", text):
+            preimport += ["torch", "torch.utils.data"]
+        if re.search(r"torchvision|nnworkshop\.data|from nnworkshop import|nnworkshop\.(models|training)", text):
+            preimport += ["torchvision", "nnworkshop.data"]
+        preimport += [f"nnworkshop.{m}" for m in ("models", "training", "plots") if f"nnworkshop.{m}" in text]
+        if "matplotlib" in text or "nnworkshop.plots" in text:
+            preimport += ["matplotlib", "matplotlib.pyplot"]
+        self.cfg = {
+            "tmpdir": tmpdir, "seed": 0, "memory_mb": self.opts.memory_mb, "file_mb": self.opts.file_mb,
+            "preimport": preimport, "protected": batch.protected, "protected_names": ["_hidden", ".git"],
+            "parent_pid": os.getpid(), "disk_mb": self.opts.disk_mb, "max_tasks": self.opts.max_tasks,
+            "cpu_seconds": int(self.opts.timeout + 2 * self.opts.cell_timeout + self.opts.startup_timeout),
+            "isolation": {"namespaces": batch.kernel, "landlock": batch.kernel}, "guard": self.opts.guard,
+            "landlock_rules": [[p, r] for p, r in batch.landlock_rules(tmpdir)] if batch.kernel else [],
+            "rootfs": batch.rootfs,
+        }
+        self.env = batch.child_env(tmpdir)
+        self.output_cap = output_cap
+        self.child: Child | None = None
+        self.ran = 0  # cells that ran (with or without an error) before any fatal event
+        self.cell_seconds = 0.0
+        self.restarts = 0
+        self.memo: dict = {}
+        self.children: list[Child] = []
+
+    def _fatal(self, status: str, detail: str) -> None:
+        if self.result.status == "ok":
+            self.result.status, self.result.detail = status, detail
+
+    def _start(self) -> None:
+        self.child = None
+        zygote = self.batch.zygotes.get(self.cfg["preimport"]) if self.batch.zygotes else None
+        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children, zygote)
+        self.children.append(self.child)
+
+    def run_cells(self) -> None:
+        deadline = time.monotonic() + self.opts.timeout
+        try:
+            self._start()
+        except ChildGone as gone:
+            self._fatal("error" if gone.status in ("exited", "crashed") else gone.status,
+                        f"Python could not start: {gone.detail}")
+            return
+        for i, src in enumerate(self.cells):
+            limit = min(self.opts.cell_timeout, deadline - time.monotonic())
+            t0 = time.monotonic()
+            try:
+                reply = self.child.request({"op": "exec", "source": src, "cell": i + 1}, limit, f"running code cell {i + 1}")
+            except ChildGone as gone:
+                if gone.status == "timeout" and limit < self.opts.cell_timeout:
+                    gone.detail = f"the submission took longer than {self.opts.timeout:g} s in all (stopped in code cell {i + 1})"
+                elif gone.status == "timeout":
+                    gone.detail = f"code cell {i + 1} took longer than {self.opts.cell_timeout:g} s"
+                else:
+                    gone.detail = f"code cell {i + 1}: {gone.detail}"
+                self._fatal(gone.status, gone.detail)
+                self._restart()
+                return
+            self.cell_seconds += time.monotonic() - t0
+            if not reply.get("ok"):
+                kind = reply.get("kind")
+                self.result.cell_errors.append(f"code cell {i + 1}: {reply.get('tb') or reply.get('ename')}".strip())
+                if kind == "exit":
+                    self._fatal("exited", f"code cell {i + 1} called sys.exit()/exit(); the cells after it were not run")
+                    return
+                if kind == "memory":
+                    self._fatal("memory", f"code cell {i + 1} ran out of memory (over {self.opts.memory_mb} MB); "
+                                          "the cells after it were not run")
+                    self.child.kill()
+                    self._restart()  # a fresh process without the memory the cell grabbed
+                    return
+            self.ran = i + 1
+
+    def _restart(self) -> None:
+        """A fresh child with the cells that ran before the fatal one replayed (same seeds, same results)."""
+        self.child = None
+        if self.restarts >= self.MAX_RESTARTS:
+            return
+        self.restarts += 1
+        budget = time.monotonic() + 2 * self.cell_seconds + 30
+        try:
+            self._start()
+            for i in range(self.ran):
+                limit = min(self.opts.cell_timeout, budget - time.monotonic())
+                reply = self.child.request({"op": "exec", "source": self.cells[i], "cell": i + 1}, limit, "replaying")
+                if not reply.get("ok") and reply.get("kind") in ("exit", "memory"):
+                    break
+        except ChildGone:
+            if self.child is not None:
+                self.child.kill()
+            self.child = None
+
+    def call(self, name: str, adapter: str, args, kw) -> dict:
+        if self.child is None:
+            raise Fail(f"{name}: not graded, the submission's process could not be restarted")
+        try:
+            return self.child.request({"op": "call", "name": name, "adapter": adapter, "args": list(args), "kw": kw},
+                                      self.opts.cell_timeout, f"running {name}")
+        except ChildGone as gone:
+            self._fatal(gone.status, f"while grading {name}: {gone.detail}")
+            self._restart()
+            raise Fail(f"{name}: the process {STATUS_TEXT.get(gone.status, gone.status)} while running it "
+                       f"({gone.detail})") from None
+
+    def close(self) -> None:
+        if self.child is not None:
+            try:
+                self.child.request({"op": "quit"}, 2, "quitting")
+            except ChildGone:
+                pass
+            self.child.kill()
+
+
+class Ctx:
+    """What a hidden check sees: a generator, a way to call the learner's function, the unseen digits."""
+
+    def __init__(self, session: Session, rng: np.random.Generator, batch: "Batch"):
+        self.session, self.rng, self.batch = session, rng, batch
+        self.memo = session.memo
+        self.notes: list[str] = []
+
+    def call(self, name: str, *args, adapter: str = "plain", **kw):
+        reply = self.session.call(name, adapter, args, kw)
+        if not reply.get("ok"):
+            kind = reply.get("kind")
+            if kind == "missing":
+                raise Fail(f"{name} is not defined (keep the function names of the exercise)")
+            if kind == "badvalue":
+                raise Fail(f"{name} {reply.get('evalue')}")
+            if kind == "exit":
+                raise Fail(f"{name} called sys.exit()")
+            raise Fail(f"{name} raised {reply.get('ename', 'an error')}: {str(reply.get('evalue', ''))[:200]}")
+        return reply.get("value")
+
+    def hidden_digits(self):
+        return self.batch.hidden_digits()
