@@ -63,7 +63,7 @@ def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
         return X.astype(np.float32, copy=False), y.astype(np.int64, copy=False)
     if not _is_torch(data):
         raise TypeError(f"data must be (X, y) arrays or tensors, or a torch dataset; got {type(data).__name__}.")
-    from .training import to_tensors  # torch data: torch is already imported
+    from .convert import to_tensors  # torch data: torch is already imported
 
     X, y = to_tensors(data, device="cpu")
     return X.numpy(), y.numpy()
