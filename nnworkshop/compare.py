@@ -3,7 +3,7 @@
 ``head_to_head`` trains the network written in NumPy (``nnworkshop.scratch``) and the same
 network in torch (``nnworkshop.models.MLP``) from **identical initial weights**, with the same
 optimizer and hyperparameters, the **same mini-batches in the same order** (``nnworkshop.batches``)
-and both in float32, and times both with the benchmark's own clock (``nnworkshop.bench.timed``).
+and both in float32, and times both with the benchmark's own clock (``nnworkshop.timing.timed``).
 torch runs on the CPU by default, like NumPy: a GPU would compare two machines, not two libraries.
 
 ``original_setup`` repeats the original workshop's comparison, which changed several things at
@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import SIZES
+from .convert import to_arrays
 from .history import History
+from .table import Table
 from .timing import sync_for, timed
 
 
@@ -30,7 +32,7 @@ class Comparison:
     """What one head-to-head run measured.
 
     ``numpy_seconds`` / ``torch_seconds``: wall time of each ``fit`` call (training and the per-epoch
-    test evaluation), by ``nnworkshop.bench.timed``. ``speedup`` = numpy_seconds / torch_seconds (> 1:
+    test evaluation), by ``nnworkshop.timing.timed``. ``speedup`` = numpy_seconds / torch_seconds (> 1:
     torch was faster). ``*_proba``: test-set class probabilities (N, 10); ``*_pred``: their argmax.
     ``gradients_at_step0``: max over parameters of max|g_numpy - g_torch| / max|g_torch| on the first
     batch, before any update (``None`` when the two nets did not start from the same weights).
@@ -125,48 +127,12 @@ class Comparison:
                f"torch={self.torch_test_acc:.2f}%)"
 
 
-class Table(list):
-    """A list of row dicts that prints as an aligned text table."""
-
-    def __str__(self) -> str:
-        if not self:
-            return "(no rows)"
-        cols = list(self[0])
-
-        def cell(v):
-            if v is None:
-                return "-"
-            if isinstance(v, float):
-                return f"{v:.1e}" if 0 < abs(v) < 1e-3 else f"{v:.2f}"
-            return str(v)
-
-        cells = [[cell(r.get(c)) for c in cols] for r in self]
-        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths)))]
-        lines.append("  ".join("-" * w for w in widths))
-        for row in cells:
-            lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths))))
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-
 def table(*comparisons: Comparison) -> Table:
     """One row per ``Comparison``, printable: ``print(table(fair, original))``."""
     return Table(c.row() for c in comparisons)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _arrays(X, y, name):
-    X = X.detach().cpu().numpy() if hasattr(X, "detach") else np.asarray(X)
-    y = y.detach().cpu().numpy() if hasattr(y, "detach") else np.asarray(y)
-    if X.ndim != 2:
-        X = X.reshape(len(X), -1)
-    if len(X) != len(y):
-        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)} labels; they must match one to one.")
-    return np.ascontiguousarray(X, dtype=np.float32), y.astype(np.int64)
 
 
 def _machine(device) -> str:
@@ -265,7 +231,7 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
     Fair means: identical initial weights (He-initialised by ``scratch.mlp(seed=seed)`` and copied into
     the torch model), the same ``optimizer`` ('sgd' or 'adam') with the same ``lr`` / ``momentum``, the
     same batches in the same order (``seed``), float32 on both sides, torch on ``device`` ('cpu' by
-    default, the machine NumPy runs on). Both ``fit`` calls are timed by ``nnworkshop.bench.timed``.
+    default, the machine NumPy runs on). Both ``fit`` calls are timed by ``nnworkshop.timing.timed``.
     """
     import torch
 
@@ -273,8 +239,8 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
     from .models import MLP, copy_weights_from_scratch
     from .validate import check_batch_size, check_choice, check_epochs
 
-    X, y = _arrays(X_train, y_train, "training data")
-    Xt, yt = _arrays(X_test, y_test, "test data")
+    X, y = to_arrays((X_train, y_train), flatten=True, what="training data")
+    Xt, yt = to_arrays((X_test, y_test), flatten=True, what="test data")
     sizes = (X.shape[1],) + tuple(int(h) for h in hidden) + SIZES[-1:]
     epochs, batch_size = check_epochs(epochs), check_batch_size(batch_size, len(X))
     optimizer = check_choice("optimizer", optimizer, ("sgd", "adam"))
@@ -308,8 +274,8 @@ def original_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size:
     from .models import MLP
     from .validate import check_batch_size, check_epochs
 
-    X, y = _arrays(X_train, y_train, "training data")
-    Xt, yt = _arrays(X_test, y_test, "test data")
+    X, y = to_arrays((X_train, y_train), flatten=True, what="training data")
+    Xt, yt = to_arrays((X_test, y_test), flatten=True, what="test data")
     sizes = (X.shape[1],) + SIZES[1:]
     epochs, batch_size = check_epochs(epochs), check_batch_size(batch_size, len(X))
     rng = np.random.default_rng(seed)

@@ -1,16 +1,82 @@
-"""Anything data-like as two tensors ``(X, y)``: what ``training.fit``, ``evaluate`` and the plots accept.
+"""Anything data-like as ``(X, y)``: tensors for training (``to_tensors``), NumPy arrays for plots and the
+head-to-head (``to_arrays``), the digits as stored for showing them (``raw_arrays``).
 
-Accepted: a pair ``(X, y)`` of tensors or arrays, a torchvision MNIST dataset (its decoded digits are
+Accepted everywhere: a pair ``(X, y)`` of tensors or arrays, a torchvision MNIST dataset (its decoded digits are
 transformed in one vectorised step when the transform is the course's own), or any dataset of ``(x, y)`` items.
+The checks are the same on both paths: inputs must be floats, labels whole numbers, one label per input.
+
+torch is imported inside the functions that need it, not at the top: ``plots`` converts ``(X, y)`` arrays
+through this module and must stay importable, and cheap, where only NumPy is in use.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import torch
 
 
-def to_tensors(data, device=None, dtype=torch.float32, progress: bool = False):
+def _numpy(a) -> np.ndarray:
+    """A NumPy array from an array, a list or a (CPU or GPU) tensor."""
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _is_torch_data(obj) -> bool:
+    """True for torch tensors and datasets (never imports torch itself: without torch, nothing is torch's)."""
+    if "torch" not in sys.modules:
+        return False
+    import torch
+
+    return isinstance(obj, (torch.Tensor, torch.utils.data.Dataset))
+
+
+def _is_pair(data) -> bool:
+    return isinstance(data, (tuple, list)) and len(data) == 2
+
+
+def _check_pair(X: np.ndarray, y: np.ndarray, what: str) -> None:
+    """The rules ``to_tensors`` applies, for NumPy arrays."""
+    if not np.issubdtype(X.dtype, np.floating):
+        raise TypeError(f"{what}: inputs X have dtype {X.dtype}, but the network needs floating-point inputs. "
+                        "Scale pixels first, e.g. X / 255, or load them with nnworkshop.data.mnist_arrays().")
+    if np.issubdtype(y.dtype, np.floating) or y.dtype == np.bool_:
+        raise TypeError(f"{what}: labels y have dtype {y.dtype}; they must be whole-number class indices (0-9), "
+                        "e.g. y.astype(int).")
+    if len(X) != len(y):
+        raise ValueError(f"{what}: X has {len(X)} samples but y has {len(y)} labels; they must match one to one.")
+
+
+def to_arrays(data, flatten: bool = False, what: str = "data") -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` NumPy arrays as a model sees them: X float32 ``(N, ...)`` (``(N, features)`` with ``flatten``),
+    y int64 ``(N,)``; from a ``(X, y)`` pair of arrays or tensors (any device) or a torch dataset.
+
+    ``what`` names the data in error messages, e.g. "training data".
+    """
+    if _is_pair(data):
+        X, y = _numpy(data[0]), _numpy(data[1]).reshape(-1)
+    elif _is_torch_data(data):
+        X, y = (t.numpy() for t in to_tensors(data, device="cpu"))
+    else:
+        raise TypeError(f"{what} must be (X, y) arrays or tensors, or a torch dataset; got {type(data).__name__}.")
+    _check_pair(X, y, what)
+    if flatten:
+        X = X.reshape(len(X), -1)
+    return np.ascontiguousarray(X, dtype=np.float32), y.astype(np.int64, copy=False)
+
+
+def raw_arrays(data) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as stored, uint8 pixels allowed, for showing digits: a pair as given, a torchvision dataset's
+    ``.data`` / ``.targets``, else ``to_arrays(data)``."""
+    if _is_pair(data):
+        return _numpy(data[0]), _numpy(data[1])
+    if hasattr(data, "data") and hasattr(data, "targets"):  # torchvision: the stored images themselves
+        return _numpy(data.data), _numpy(data.targets)
+    return to_arrays(data)
+
+
+def to_tensors(data, device=None, dtype=None, progress: bool = False):
     """``(X, y)`` tensors on ``device`` from any supported form of a labelled dataset.
 
     Accepts a ``(X, y)`` pair of tensors or NumPy arrays, a ``TensorDataset``, a
@@ -18,8 +84,10 @@ def to_tensors(data, device=None, dtype=torch.float32, progress: bool = False):
     torchvision MNIST with no transform, ``ToTensor()`` or ``ToTensor()`` + ``Normalize``
     is converted from ``.data`` in one go (the same numbers as the per-sample
     transforms); other datasets are stacked item by item once (a progress bar with
-    ``progress=True``). X becomes ``dtype``, y int64 class labels.
+    ``progress=True``). X becomes ``dtype`` (default float32), y int64 class labels.
     """
+    import torch
+
     X, y = _raw_tensors(data, progress)
     if not torch.is_floating_point(X):
         raise TypeError(
@@ -32,15 +100,19 @@ def to_tensors(data, device=None, dtype=torch.float32, progress: bool = False):
         )
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels; they must match one to one.")
-    return X.to(device=device, dtype=dtype), y.to(device=device, dtype=torch.long)
+    return X.to(device=device, dtype=dtype or torch.float32), y.to(device=device, dtype=torch.long)
 
 
-def _as_tensor(a) -> torch.Tensor:
+def _as_tensor(a):
+    """A tensor from a tensor or anything NumPy can read."""
+    import torch
+
     return a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
 
 
 def _raw_tensors(data, progress: bool):
     """(X, y) CPU-or-wherever tensors, not yet cast."""
+    import torch
     from torch.utils.data import Subset, TensorDataset
 
     if isinstance(data, (tuple, list)) and len(data) == 2:
@@ -66,6 +138,8 @@ def _raw_tensors(data, progress: bool):
 
 def _mnist_fast(ds):
     """torchvision MNIST as tensors straight from ``.data``/``.targets``; None if its transform is unknown."""
+    import torch
+
     try:
         from torchvision import transforms as T
         from torchvision.datasets import MNIST
@@ -94,6 +168,7 @@ def _mnist_fast(ds):
 
 def _stack_items(ds, progress: bool):
     """Apply a dataset's per-item transforms once and stack the results."""
+    import torch
     from tqdm.auto import tqdm
 
     xs, ys = [], []
@@ -104,3 +179,6 @@ def _stack_items(ds, progress: bool):
     if not xs:
         raise ValueError("the dataset is empty; there is nothing to train on.")
     return torch.stack(xs), torch.tensor(ys, dtype=torch.long)
+
+
+__all__ = ["to_tensors", "to_arrays", "raw_arrays"]

@@ -42,7 +42,7 @@ def run_doctor(out=None) -> int:
             problems.append(str(err))
 
     if _version("torchvision"):
-        from .data import describe_source
+        from .mnist_files import describe_source
 
         info = describe_source()
         say(f"  MNIST root   {info['root']} (from {info['source']})")

@@ -22,13 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .publish import REPO, apply, read_publish
+
 BEGIN = re.compile(r"^(\s*)###\s*BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*###\s*END SOLUTION\s*$")
 ONE_LINE = re.compile(r"^(?P<code>.*?)\s*#\s*SOLUTION\s*$")
 RETURN = re.compile(r"^(\s*)return\b")
 ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w.\[\], ]*?)\s*(=|\+=|-=|\*=|/=)(?!=)\s*\S")
 DEF = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(")
-REPO = Path(__file__).resolve().parent.parent
 
 
 class ExerciseBuildError(ValueError):
@@ -90,7 +91,7 @@ def exercise_notebook(nb: dict, name: str) -> dict:
 
 def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises", publish=None) -> list[Path]:
     """Write ``out/<name>.ipynb`` and ``out/<name>.py`` for every ``solutions/*.ipynb``; return the paths.
-    ``publish``: where the course is published (``links.Publish``), read from pyproject.toml when None."""
+    ``publish``: where the course is published (``publish.Publish``), read from pyproject.toml when None."""
     try:
         import jupytext
         import nbformat
@@ -102,8 +103,6 @@ def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises", 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    from .links import apply, read_publish
-
     publish = read_publish() if publish is None else publish
     for src in sources:
         nb = nbformat.from_dict(exercise_notebook(jupytext.read(src, fmt="ipynb"), src.name))

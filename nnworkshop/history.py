@@ -51,12 +51,6 @@ class History:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def plot(self, label: str | None = None):
-        """Loss and accuracy curves as a matplotlib Figure (see ``nnworkshop.plots.curves``)."""
-        from .plots import curves
-
-        return curves(self, labels=[label or self.label or "run"])
-
     def __repr__(self) -> str:
         last = self.last()
         parts = [f"epochs={self.epochs}"]

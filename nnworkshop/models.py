@@ -14,8 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validate import check_choice, check_dropout
+from .scratch.build import ACTIVATIONS as _SCRATCH
+from .validate import check_choice, check_dropout, input_mismatch  # noqa: F401 - re-exported
 
+# every name in choices.ACTIVATIONS, as the torch module it builds (tests/test_models.py checks the two agree)
 ACTIVATIONS = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -24,8 +26,8 @@ ACTIVATIONS = {
     "leaky_relu": nn.LeakyReLU,
 }
 
-# scratch layer class name -> activation name (for MLP.from_scratch)
-_SCRATCH_ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "LeakyReLU": "leaky_relu"}
+# scratch layer class name -> activation name (for MLP.from_scratch), read from scratch's own table
+_SCRATCH_ACTIVATIONS = {cls.__name__: name for name, cls in _SCRATCH.items()}
 
 
 class MLP(nn.Module):
@@ -104,17 +106,6 @@ class WorkshopDropoutMLP(MLP):
 
     def __init__(self, dropout_rate: float = 0.2):
         super().__init__((784, 128, 64, 10), activation="relu", dropout=dropout_rate)
-
-
-def input_mismatch(shape: tuple, expected: int) -> str:
-    """The error message for an input whose samples do not have ``expected`` features."""
-    got = int(np.prod(shape[1:])) if len(shape) >= 2 else (shape[0] if shape else 0)
-    image = " or (N, 1, 28, 28)" if expected == 784 else ""
-    return (
-        f"input has {got} features but the first layer expects {expected} "
-        f"(input shape {shape}, expected (N, {expected}){image}). "
-        "Pass a batch of whole images; a single image needs a batch axis: x.unsqueeze(0)."
-    )
 
 
 def _scratch_linears(scratch_net) -> list:

@@ -3,15 +3,18 @@
 Each function returns a ``matplotlib.figure.Figure`` built without pyplot, so it
 works headless (no display needed, nothing left open) and in Jupyter shows once
 when it is the cell's last expression (or via ``display(fig)``); ``fig.savefig``
-writes it to a file. torch is imported only when a torch model or dataset is passed.
+writes it to a file. Plots take numbers (arrays, tensors, histories, probabilities) and never run a model:
+the notebook computes probabilities where the learner sees it. torch is imported only when a torch
+dataset is passed (through ``convert``).
 """
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from .convert import raw_arrays, to_arrays
 
 TRAIN_STYLE, TEST_STYLE = "-", "--"
 MAX_INLINE_LEGEND = 2  # more runs than this: one legend outside the axes
@@ -21,23 +24,6 @@ RIGHT, WRONG, OTHER = "tab:green", "tab:red", "lightgray"
 # ----------------------------------------------------------------------------- helpers
 
 
-def _is_torch(obj) -> bool:
-    """True for torch tensors, modules and datasets (never imports torch itself)."""
-    if "torch" not in sys.modules:
-        return False
-    import torch
-
-    return isinstance(obj, (torch.Tensor, torch.nn.Module, torch.utils.data.Dataset))
-
-
-def _is_module(obj) -> bool:
-    if not _is_torch(obj):
-        return False
-    import torch
-
-    return isinstance(obj, torch.nn.Module)
-
-
 def _numpy(a) -> np.ndarray:
     """A NumPy array from an array, a list or a (CPU or GPU) tensor."""
     if hasattr(a, "detach"):
@@ -45,28 +31,15 @@ def _numpy(a) -> np.ndarray:
     return np.asarray(a)
 
 
-def _raw_arrays(data) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) as given (uint8 pixels allowed) from (X, y) pairs or datasets; for showing digits."""
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        return _numpy(data[0]), _numpy(data[1])
-    if hasattr(data, "data") and hasattr(data, "targets"):  # torchvision: the stored images themselves
-        return _numpy(data.data), _numpy(data.targets)
-    return _arrays(data)
-
-
-def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
-    """(X float32, y int64) NumPy arrays, as the model sees them, from (X, y) pairs or a torch dataset."""
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        X, y = _numpy(data[0]), _numpy(data[1])
-        if not np.issubdtype(X.dtype, np.floating):
-            raise TypeError(f"inputs X have dtype {X.dtype}; scale pixels to floats first, e.g. X / 255.")
-        return X.astype(np.float32, copy=False), y.astype(np.int64, copy=False)
-    if not _is_torch(data):
-        raise TypeError(f"data must be (X, y) arrays or tensors, or a torch dataset; got {type(data).__name__}.")
-    from .convert import to_tensors  # torch data: torch is already imported
-
-    X, y = to_tensors(data, device="cpu")
-    return X.numpy(), y.numpy()
+def _no_model(obj, call: str) -> None:
+    """Plots draw numbers; they never run a model. Say how to get the numbers when one is passed."""
+    if hasattr(obj, "forward") or hasattr(obj, "parameters"):
+        raise TypeError(
+            f"plots.{call} takes probabilities, not a model (plots draw, they never run a network). "
+            "Compute them first, e.g. proba = nnworkshop.training.predict_proba(model, X) "
+            "(or nnworkshop.scratch.predict_proba(net, X)), then call "
+            f"plots.{call}({'y' if call == 'confusion' else 'data'}, proba)."
+        )
 
 
 def _images(X: np.ndarray) -> np.ndarray:
@@ -78,19 +51,13 @@ def _images(X: np.ndarray) -> np.ndarray:
     return flat.reshape(len(X), side, side)
 
 
-def _probabilities(model, X: np.ndarray) -> np.ndarray:
-    """Class probabilities (N, classes) from a torch module or a scratch Sequential, in eval mode."""
-    if _is_module(model):
-        from .training import predict_proba
-
-        return predict_proba(model, X).numpy()
-    if hasattr(model, "layers") and hasattr(model, "forward"):
-        from .scratch import predict_proba
-
-        return np.asarray(predict_proba(model, X.reshape(len(X), -1)))
-    raise TypeError(
-        f"model must be a torch nn.Module or a nnworkshop.scratch.Sequential, got {type(model).__name__}."
-    )
+def _probability_rows(probabilities, n: int, call: str) -> np.ndarray:
+    """``probabilities`` as an ``(n, classes)`` float array, or an error that says what was expected."""
+    _no_model(probabilities, call)
+    p = _numpy(probabilities)
+    if p.ndim != 2 or len(p) != n:
+        raise ValueError(f"probabilities has shape {p.shape}; expected ({n}, classes), one row per digit.")
+    return p
 
 
 def _check_n(n, available: int) -> int:
@@ -102,6 +69,21 @@ def _check_n(n, available: int) -> int:
 
 
 # ----------------------------------------------------------------------------- curves
+
+
+def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, ms: float = 3.5) -> None:
+    """One run's curves on two given axes: loss on ``ax_loss``, accuracy (%) on ``ax_acc``, x = epoch 1, 2, ...
+
+    Training data solid, test data dashed, both in ``color``, with a dot per epoch; lines labelled
+    ``"<label> train loss"``, ``"<label> test acc"`` and so on. ``curves`` and the experiment dashboard
+    both draw with this, so a run looks the same in a notebook figure and on the projector.
+    """
+    for ax, name, train, test in ((ax_loss, "loss", history.train_loss, history.test_loss),
+                                  (ax_acc, "acc", history.train_acc, history.test_acc)):
+        for values, style, split in ((train, TRAIN_STYLE, "train"), (test, TEST_STYLE, "test")):
+            if values:
+                ax.plot(range(1, len(values) + 1), values, style, color=color, marker="o", lw=lw, ms=ms,
+                        label=f"{label} {split} {name}")
 
 
 def curves(history_or_histories, labels=None) -> Figure:
@@ -124,12 +106,7 @@ def curves(history_or_histories, labels=None) -> Figure:
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     for i, (h, label) in enumerate(zip(runs, labels)):
-        color = f"C{i % 10}"
-        for ax, train, test in ((ax_loss, h.train_loss, h.test_loss), (ax_acc, h.train_acc, h.test_acc)):
-            if train:
-                ax.plot(range(1, len(train) + 1), train, TRAIN_STYLE, color=color, marker=".", label=f"{label} train")
-            if test:
-                ax.plot(range(1, len(test) + 1), test, TEST_STYLE, color=color, marker=".", label=f"{label} test")
+        draw_history(ax_loss, ax_acc, h, f"C{i % 10}", label)
     ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
     losses = np.array([v for h in runs for v in list(h.train_loss) + list(h.test_loss)], dtype=float)
     losses = losses[np.isfinite(losses) & (losses > 0)]
@@ -144,7 +121,7 @@ def curves(history_or_histories, labels=None) -> Figure:
     if len(runs) > MAX_INLINE_LEGEND:  # one entry per run, beside the axes, so it covers no curve
         from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], color=f"C{i % 10}", marker=".", label=label) for i, label in enumerate(labels)]
+        handles = [Line2D([], [], color=f"C{i % 10}", marker="o", ms=3.5, label=label) for i, label in enumerate(labels)]
         handles += [Line2D([], [], color="k", ls=TRAIN_STYLE, label="train"),
                     Line2D([], [], color="k", ls=TEST_STYLE, label="test")]
         fig.legend(handles=handles, loc="outside right center", fontsize="small")
@@ -161,7 +138,7 @@ def samples(dataset_or_arrays, n: int = 9, predictions=None) -> Figure:
     ``predictions``: optional predicted classes (length >= n); titles then read "label -> predicted",
     green when right and red when wrong.
     """
-    X, y = _raw_arrays(dataset_or_arrays)
+    X, y = raw_arrays(dataset_or_arrays)
     n = _check_n(n, len(X))
     images = _images(X[:n])
     if predictions is not None:
@@ -184,20 +161,21 @@ def samples(dataset_or_arrays, n: int = 9, predictions=None) -> Figure:
     return fig
 
 
-def predictions(model, data, n: int = 8, indices=None) -> Figure:
-    """The first ``n`` digits, or those at ``indices``, (top row) and the model's predicted probabilities (bars below).
+def predictions(data, probabilities, n: int = 8, indices=None) -> Figure:
+    """The first ``n`` digits, or those at ``indices``, (top row) and a model's predicted probabilities (bars below).
 
     The predicted class's bar is green when it matches the label and red when not.
-    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``;
-    ``indices`` (e.g. from ``telling_examples``) overrides ``n``.
+    ``data`` as in ``samples``; ``probabilities``: ``(N, classes)``, one row per digit in ``data``, e.g.
+    ``training.predict_proba(model, X)``; ``indices`` (e.g. from ``telling_examples``) overrides ``n``.
     """
-    X, y = _arrays(data)
+    _no_model(data, "predictions")
+    X, y = to_arrays(data)
+    probs = _probability_rows(probabilities, len(X), "predictions")
     if indices is None:
         indices = np.arange(_check_n(n, len(X)))
     indices = np.asarray(indices, dtype=np.int64).reshape(-1)
     n = _check_n(len(indices), len(X))
-    X, y = X[indices], y[indices]
-    probs = _probabilities(model, X)
+    X, y, probs = X[indices], y[indices], probs[indices]
     images = _images(X)
     classes = probs.shape[1]
     fig = Figure(figsize=(1.7 * n, 3.6), layout="constrained")
@@ -248,7 +226,7 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
     (default: the first 6). Each title gives the label and every model's predicted class, in red with
     "WRONG" when a model's prediction is not the label.
     """
-    X, y = _arrays(data)
+    X, y = to_arrays(data)
     names = list(probabilities)
     probs = {name: _numpy(p) for name, p in probabilities.items()}
     for name, p in probs.items():
@@ -350,13 +328,15 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
     return flat.reshape(n_classes, n_classes)
 
 
-def confusion(model, data) -> Figure:
-    """Heat map of the confusion matrix of ``model`` on ``data``, with the count in each cell.
+def confusion(y, probabilities) -> Figure:
+    """Heat map of the confusion matrix, with the count in each cell.
 
-    ``model``: a torch ``nn.Module`` or a ``nnworkshop.scratch.Sequential``; ``data`` as in ``samples``.
+    ``y``: ``(N,)`` true labels; ``probabilities``: ``(N, classes)``, a model's probabilities for those digits
+    (e.g. ``training.predict_proba(model, X)``); the predicted class is each row's largest.
     """
-    X, y = _arrays(data)
-    probs = _probabilities(model, X)
+    _no_model(y, "confusion")
+    y = _numpy(y).reshape(-1)
+    probs = _probability_rows(probabilities, len(y), "confusion")
     classes = probs.shape[1]
     cm = confusion_matrix(y, probs.argmax(axis=1), classes)
     accuracy = 100.0 * np.trace(cm) / max(cm.sum(), 1)
@@ -373,5 +353,5 @@ def confusion(model, data) -> Figure:
     return fig
 
 
-__all__ = ["curves", "samples", "predictions", "telling_examples", "compare_probabilities", "final_accuracy",
+__all__ = ["curves", "draw_history", "samples", "predictions", "telling_examples", "compare_probabilities", "final_accuracy",
            "decision_boundary", "confusion", "confusion_matrix"]

@@ -2,7 +2,7 @@
 
 The test suite (the repository's ``conftest.py``) calls ``use_standin_if_no_mnist()`` once. Where the real
 MNIST files are present it changes nothing. Where they are absent (a fresh CI machine, no network) it writes
-the project's synthetic MNIST-format digits (``nnworkshop.data.write_synthetic_mnist``) into a folder of the
+the project's synthetic MNIST-format digits (``nnworkshop.synthetic.write_synthetic_mnist``) into a folder of the
 harness's, points ``NNWORKSHOP_DATA`` at it and sets ``NNWORKSHOP_STANDIN_DIGITS=1``, so every notebook the
 suite executes reads them through the same torchvision code. Nothing in the course sets that variable: a
 learner without MNIST gets the download, or the error that says where to put the files.
@@ -16,6 +16,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+from .mnist_files import ENV_VAR, describe_source
+from .synthetic import write_synthetic_mnist
 
 FLAG = "NNWORKSHOP_STANDIN_DIGITS"
 # Large enough for every notebook's full-mode limits (05 takes 5,000 / 1,000); seconds to write.
@@ -45,8 +48,6 @@ def use_standin_if_no_mnist(folder) -> bool:
     to ``folder`` (if not there yet), set ``NNWORKSHOP_DATA`` to it and ``NNWORKSHOP_STANDIN_DIGITS=1`` in
     this process's environment (kernels and subprocesses inherit it); return True. Return False, changing
     nothing, where the real digits are present. Never downloads: a test run must not depend on the network."""
-    from .data import ENV_VAR, describe_source, write_synthetic_mnist
-
     if standin_digits():
         return True  # already decided by whoever started this process
     info = describe_source()

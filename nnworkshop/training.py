@@ -26,7 +26,6 @@ from .checkpoint import Checkpointing
 from .convert import _as_tensor, to_tensors
 from .device import pick_device
 from .history import History
-from .models import input_mismatch
 from .validate import (
     DivergenceError,
     check_batch_size,
@@ -36,6 +35,7 @@ from .validate import (
     check_lr,
     check_momentum,
     check_weight_decay,
+    input_mismatch,
 )
 
 __all__ = ["fit", "evaluate", "predict_proba", "to_tensors", "pick_device", "OPTIMIZERS", "CHECK_EVERY"]

@@ -103,6 +103,18 @@ def check_labels(labels, n_classes: int) -> None:
         )
 
 
+def input_mismatch(shape: tuple, expected: int) -> str:
+    """The error message for inputs of ``shape`` whose samples do not have ``expected`` features (the torch
+    models and ``training.fit`` both raise it)."""
+    got = math.prod(shape[1:]) if len(shape) >= 2 else (shape[0] if shape else 0)
+    image = " or (N, 1, 28, 28)" if expected == 784 else ""
+    return (
+        f"input has {got} features but the first layer expects {expected} "
+        f"(input shape {shape}, expected (N, {expected}){image}). "
+        "Pass a batch of whole images; a single image needs a batch axis: x.unsqueeze(0)."
+    )
+
+
 class DivergenceError(FloatingPointError):
     """Training produced a NaN or infinite loss."""
 

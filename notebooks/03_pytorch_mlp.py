@@ -245,7 +245,7 @@ picks = plots.telling_examples(proba, y_test.numpy(), n_each=3)
 for group, idx in picks.items():
     print(f"{group:<20} test digits {idx.tolist()}, top probability "
           f"{', '.join(f'{proba[i].max():.2f}' for i in idx)}")
-plots.predictions(model, test_set, indices=np.concatenate(list(picks.values())))
+plots.predictions((X_test, y_test), proba, indices=np.concatenate(list(picks.values())))
 
 # %% [markdown]
 # ## Which digits get confused?
@@ -257,7 +257,7 @@ plots.predictions(model, test_set, indices=np.concatenate(list(picks.values())))
 # %%
 from IPython.display import display
 
-display(plots.confusion(model, test_set))
+display(plots.confusion(y_test, proba))
 counts = plots.confusion_matrix(y_test.numpy(), proba.argmax(axis=1))
 np.fill_diagonal(counts, 0)
 for flat in np.argsort(counts, axis=None)[::-1][:3]:

@@ -59,6 +59,7 @@ from nnworkshop import data, plots
 from nnworkshop.config import pick, seed_everything
 from nnworkshop.device import pick_device
 from nnworkshop.models import MLP, WorkshopDropoutMLP, WorkshopMLP
+from nnworkshop.table import of_runs
 from nnworkshop.training import fit
 
 seed_everything(0)
@@ -105,16 +106,8 @@ dropout_adam = fit(WorkshopDropoutMLP(dropout_rate=0.3), train, test, epochs=epo
 
 
 # %%
-def table(histories, labels):
-    """One line per run: its final train and test numbers."""
-    print(f"{'run':<28}{'train loss':>11}{'train acc':>11}{'test loss':>11}{'test acc':>10}")
-    for h, label in zip(histories, labels):
-        print(f"{label:<28}{h.train_loss[-1]:>11.4f}{h.train_acc[-1]:>10.2f}%{h.test_loss[-1]:>11.4f}"
-              f"{h.test_acc[-1]:>9.2f}%")
-
-
 labels = ["baseline (SGD + momentum)", "dropout 0.3 + Adam"]
-table([baseline, dropout_adam], labels)
+print(of_runs([baseline, dropout_adam], labels))
 plots.curves([baseline, dropout_adam], labels=labels)
 
 # %% [markdown]
@@ -186,7 +179,7 @@ def sweep(configs):
         if h is not None:
             histories.append(h)
             labels.append(label)
-    table(histories, labels)
+    print(of_runs(histories, labels))
     display(plots.final_accuracy(labels, [h.test_acc[-1] for h in histories], [h.train_acc[-1] for h in histories],
                                  title=f"after {sweep_epochs} epochs; seed-to-seed spread {noise:.2f} points"))
     return histories, labels

@@ -110,8 +110,10 @@ def test_adam_race_also_starts_equal(digits):
 
 def test_bad_input_is_refused_with_the_fix(digits):
     X, y, Xt, yt = digits
-    with pytest.raises(ValueError, match="X has 320 rows but y has 319 labels"):
+    with pytest.raises(ValueError, match="training data: X has 320 samples but y has 319 labels"):
         compare.head_to_head(X, y[:-1], Xt, yt, epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"test data: inputs X have dtype uint8.*X / 255"):
+        compare.head_to_head(X, y, (Xt * 255).astype(np.uint8), yt, epochs=1, progress=False)  # unscaled pixels
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         compare.head_to_head(X, y, Xt, yt, epochs=1, optimizer="rmsprop", progress=False)
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchvision
 
-from nnworkshop import data
+from nnworkshop import data, mnist_files
 from nnworkshop.data import (
     FILES,
     MEAN,
@@ -211,7 +211,7 @@ def test_root_order_argument_then_variable_then_cache(tmp_path, monkeypatch):
 
 def test_cache_dir_on_windows(tmp_path, monkeypatch):
     monkeypatch.delenv("NNWORKSHOP_DATA", raising=False)
-    monkeypatch.setattr(data.sys, "platform", "win32")
+    monkeypatch.setattr(mnist_files.sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
     assert data.default_cache_dir() == tmp_path / "Local" / "nnworkshop" / "data"
 

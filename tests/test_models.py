@@ -38,6 +38,19 @@ def test_every_activation_builds_and_runs(name):
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
 
 
+def test_one_list_of_activation_names_for_torch_numpy_and_the_dashboard():
+    from nnworkshop import choices
+    from nnworkshop.scratch.build import ACTIVATIONS as SCRATCH
+    from nnworkshop.widgets.controls import Controls
+
+    assert tuple(ACTIVATIONS) == choices.ACTIVATIONS  # torch builds every name the dashboard offers
+    assert set(SCRATCH) <= set(ACTIVATIONS)  # the NumPy net's names mean the same in torch
+    assert Controls(n_train=1000).activation.options == choices.ACTIVATIONS
+    for name, cls in SCRATCH.items():  # and from_scratch reads the activation back under its name
+        model = MLP.from_scratch(__import__("nnworkshop.scratch", fromlist=["mlp"]).mlp((4, 3, 2), activation=name))
+        assert model.activation == name and cls.__name__ == type(model.layers[2]).__name__
+
+
 def test_unknown_activation_lists_valid_names():
     with pytest.raises(ValueError, match=r"unknown activation 'swish'; valid names: relu, tanh, sigmoid, gelu, leaky_relu"):
         MLP(activation="swish")

@@ -44,18 +44,17 @@ def test_curves_one_run():
     np.testing.assert_allclose(loss.lines[0].get_ydata(), [2.0, 1.0, 2 / 3])
     np.testing.assert_allclose(acc.lines[1].get_ydata(), [45, 55, 65])
     assert list(loss.lines[0].get_xdata()) == [1, 2, 3]
-    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["sgd train", "sgd test"]
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == ["sgd train loss", "sgd test loss"]
 
 
 def test_curves_overlays_runs_with_labels():
     fig = plots.curves([_history(), _history(test=False, epochs=5)], labels=["a", "b"])
     loss, acc = fig.axes
     assert len(loss.lines) == 3 and len(acc.lines) == 3
-    assert [t.get_text() for t in acc.get_legend().get_texts()] == ["a train", "a test", "b train"]
+    assert [t.get_text() for t in acc.get_legend().get_texts()] == ["a train acc", "a test acc", "b train acc"]
     assert loss.lines[0].get_color() != loss.lines[2].get_color()  # one colour per run
     fig = plots.curves({"x": _history(), "y": _history(), "z": _history()})
     assert len(fig.axes[0].lines) == 6
-    assert _history().plot().axes[0].get_legend().get_texts()[0].get_text() == "run train"
     with pytest.raises(ValueError, match="got 1 labels for 2 histories"):
         plots.curves([_history(), _history()], labels=["only one"])
 
@@ -105,7 +104,7 @@ def _check_prediction_figure(fig, probs, y, n):
 def test_predictions_with_a_torch_model(digits):
     torch = pytest.importorskip("torch")
     from nnworkshop.models import MLP
-    from nnworkshop.training import fit
+    from nnworkshop.training import fit, predict_proba
 
     X, y = digits
     torch.manual_seed(0)
@@ -113,9 +112,12 @@ def test_predictions_with_a_torch_model(digits):
     fit(model, (X, y), epochs=1, lr=0.01, batch_size=8, seed=0, progress=False)  # half trained: some wrong
     with torch.no_grad():
         probs = torch.softmax(model(torch.from_numpy(X[:8])), 1).numpy()
-    fig = plots.predictions(model, (torch.from_numpy(X), torch.from_numpy(y)), n=8)
+    all_probs = predict_proba(model, X)  # the notebook computes them; the plot only draws them
+    fig = plots.predictions((torch.from_numpy(X), torch.from_numpy(y)), all_probs, n=8)
     right = _check_prediction_figure(fig, probs, y, 8)
     assert 0 < right < 8  # both colours are exercised
+    with pytest.raises(TypeError, match=r"takes probabilities, not a model.*predict_proba\(model, X\)"):
+        plots.predictions(model, (X, y), n=8)  # the old order, a model first: the error names the fix
 
 
 def test_predictions_with_a_scratch_model(digits):
@@ -123,10 +125,14 @@ def test_predictions_with_a_scratch_model(digits):
     X, y = digits
     net = scratch.mlp((784, 16, 10), seed=0)
     probs = scratch.predict_proba(net, X[:5])
-    fig = plots.predictions(net, (X, y), n=5)
+    fig = plots.predictions((X, y), scratch.predict_proba(net, X), n=5)
     _check_prediction_figure(fig, probs, y, 5)
-    with pytest.raises(TypeError, match="model must be a torch nn.Module or a nnworkshop.scratch.Sequential"):
-        plots.predictions(object(), (X, y), n=2)
+    fig = plots.predictions((X, y), scratch.predict_proba(net, X), indices=[4, 0])  # picked rows, in that order
+    np.testing.assert_allclose([p.get_height() for p in fig.axes[2].patches], probs[4])
+    with pytest.raises(TypeError, match="takes probabilities, not a model"):
+        plots.predictions((X, y), net)
+    with pytest.raises(ValueError, match=r"probabilities has shape \(5, 10\); expected \(40, classes\)"):
+        plots.predictions((X, y), probs, n=2)  # one row per digit in data, not per digit shown
 
 
 def test_compare_probabilities_draws_every_models_bars_for_the_chosen_digits(digits):
@@ -159,7 +165,7 @@ def test_confusion_figure_shows_the_counts(digits):
     X, y = digits
     net = scratch.mlp((784, 16, 10), seed=0)
     expected = plots.confusion_matrix(y, scratch.predict(net, X))
-    fig = plots.confusion(net, (X, y))
+    fig = plots.confusion(y, scratch.predict_proba(net, X))
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     np.testing.assert_array_equal(ax.images[0].get_array(), expected)
@@ -168,17 +174,19 @@ def test_confusion_figure_shows_the_counts(digits):
     assert counts == expected.reshape(-1).tolist()
 
 
-def test_confusion_with_a_torch_model_on_a_torchvision_dataset(synthetic_mnist_root):
+def test_confusion_of_a_torch_model_from_tensors(synthetic_mnist_root):
     torch = pytest.importorskip("torch")
     from nnworkshop.data import mnist, mnist_tensors
     from nnworkshop.models import MLP
+    from nnworkshop.training import predict_proba
 
     torch.manual_seed(0)
     model = MLP()
     X, y = mnist_tensors(train=False, root=synthetic_mnist_root)
     with torch.no_grad():
         expected = plots.confusion_matrix(y.numpy(), model(X).argmax(1).numpy())
-    fig = plots.confusion(model, mnist(train=False, root=synthetic_mnist_root))
+    test_set = mnist(train=False, root=synthetic_mnist_root)
+    fig = plots.confusion(test_set.targets, predict_proba(model, X))  # tensors are fine too
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), expected)
     fig.savefig(__import__("io").BytesIO(), format="png")  # renders headless
 

@@ -130,6 +130,14 @@ def test_batch_larger_than_training_set_is_a_message_not_an_error(dashboard):
     assert_unlocked(dashboard)
 
 
+def test_data_that_fit_would_refuse_is_refused_at_once_with_the_fix(digits):
+    X, y, Xt, yt = digits
+    with pytest.raises(TypeError, match=r"dtype torch.uint8.*X = X.float\(\) / 255"):
+        ExperimentDashboard(data=((X * 255).to(dtype=__import__("torch").uint8), y, Xt, yt), device="cpu")
+    with pytest.raises(ValueError, match="X has 200 samples but y has 199 labels"):
+        ExperimentDashboard(data=(X, y, Xt, yt[:-1]), device="cpu")
+
+
 def test_error_inside_fit_is_a_message(digits):
     X, y, Xt, yt = digits
     bad = y.clone()

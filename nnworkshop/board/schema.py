@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 import re
 
+from .. import choices
+
 MAX_BODY = 256 * 1024  # bytes: a run with 1000 epochs of curves is about 80 kB
 MAX_EPOCHS = 1000
-OPTIMIZERS = ("sgd", "sgd_momentum", "adam")
+OPTIMIZERS = tuple(choices.OPTIMIZERS)  # the dashboard's choices
 STATUSES = ("done", "stopped", "diverged")
 CURVES = ("train_loss", "train_acc", "test_loss", "test_acc")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

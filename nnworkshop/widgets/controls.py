@@ -6,11 +6,9 @@ import math
 
 import ipywidgets as W
 
+from ..choices import ACTIVATIONS, OPTIMIZERS
 from ..config import pick
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")  # the names nnworkshop.models.MLP accepts
-OPTIMIZERS = {"sgd": "SGD", "sgd_momentum": "SGD + momentum", "adam": "Adam"}
-MOMENTUM = 0.9  # what "SGD + momentum" uses
 MAX_LAYERS = 4
 WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 BATCH_SIZES = tuple(2**k for k in range(13))  # 1 ... 4096
@@ -99,7 +97,7 @@ class Controls:
         self.widths.value = (128, 64)  # the course's 784-128-64-10 baseline
         self.activation = W.Dropdown(options=ACTIVATIONS, value="relu", description=FIELDS["activation"], **kw)
         self.optimizer = W.Dropdown(
-            options=[(label, key) for key, label in OPTIMIZERS.items()], value="adam",
+            options=[(choice.label, key) for key, choice in OPTIMIZERS.items()], value="adam",
             description=FIELDS["optimizer"], **kw,
         )
         # a text box, not a log slider: what is typed (0.05) is what trains, never snapped to a slider step
@@ -146,10 +144,10 @@ class Controls:
     def values(self) -> dict:
         """The hyperparameters as shown: ``{"hidden_layers": 2, "widths": (128, 64), ..., "momentum": 0.0}``.
 
-        ``momentum`` follows from the optimizer (``MOMENTUM`` for "sgd_momentum", else 0).
+        ``momentum`` follows from the optimizer (``choices.OPTIMIZERS``: 0.9 for "sgd_momentum", else 0).
         """
         out = {name: self[name].value for name in FIELDS}
-        out["momentum"] = MOMENTUM if out["optimizer"] == "sgd_momentum" else 0.0
+        out["momentum"] = OPTIMIZERS[out["optimizer"]].momentum
         return out
 
     def check(self) -> None:

@@ -16,6 +16,7 @@ from matplotlib.image import imsave
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..plots import draw_history
 from .runs import Run, color
 
 # sizes for a laptop screen and for a projector (the presenter switch)
@@ -83,13 +84,7 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
     finished = [r for r in runs if r.visible]
     shown = finished + ([live] if live is not None else [])
     for run in shown:
-        h, c, n = run.history, color(run.id), run.id
-        xs = range(1, h.epochs + 1)
-        loss_ax.plot(xs, h.train_loss, "-o", lw=st["lw"], ms=st["ms"], color=c, label=f"#{n} train loss")
-        acc_ax.plot(xs, h.train_acc, "-o", lw=st["lw"], ms=st["ms"], color=c, label=f"#{n} train acc")
-        if h.test_loss:
-            loss_ax.plot(range(1, len(h.test_loss) + 1), h.test_loss, "--", lw=st["lw"], color=c, label=f"#{n} test loss")
-            acc_ax.plot(range(1, len(h.test_acc) + 1), h.test_acc, "--", lw=st["lw"], color=c, label=f"#{n} test acc")
+        draw_history(loss_ax, acc_ax, run.history, color(run.id), f"#{run.id}", lw=st["lw"], ms=st["ms"])
     handles, labels = [], []
     for members in groups(finished).values():
         _band(acc_ax, members, st)

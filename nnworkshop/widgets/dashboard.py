@@ -14,6 +14,7 @@ import time
 
 import ipywidgets as W
 
+from ..choices import OPTIMIZERS
 from ..history import History
 from ..validate import DivergenceError, check_batch_size
 from . import curves as C
@@ -275,7 +276,7 @@ class ExperimentDashboard(RunActions):
             try:
                 history = fit(
                     model, (X[:n], y[:n]), (Xt, yt), epochs=epochs,
-                    optimizer="adam" if values["optimizer"] == "adam" else "sgd", lr=values["lr"],
+                    optimizer=OPTIMIZERS[values["optimizer"]].optimizer, lr=values["lr"],
                     momentum=values["momentum"], weight_decay=values["weight_decay"],
                     batch_size=values["batch_size"], device=self.device, seed=values["seed"],
                     progress=False, callbacks=(self._after_epoch,),

@@ -39,16 +39,16 @@ def pick_device(prefer):
 
 
 def as_four_tensors(data):
-    """``(X_train, y_train, X_test, y_test)`` as CPU tensors: float32 inputs (N, features), int64 labels."""
-    import torch
+    """``(X_train, y_train, X_test, y_test)`` as CPU tensors: float32 inputs (N, features), int64 labels.
+
+    Each pair goes through ``convert.to_tensors``, so the dashboard refuses what ``fit`` refuses, in its words."""
+    from ..convert import to_tensors
 
     if not isinstance(data, (tuple, list)) or len(data) != 4:
         raise ValueError("data must be (X_train, y_train, X_test, y_test), e.g. from nnworkshop.data.mnist_tensors().")
-    X, y, Xt, yt = (torch.as_tensor(a) for a in data)
-    if len(X) != len(y) or len(Xt) != len(yt):
-        raise ValueError(f"inputs and labels must pair up: got {len(X)}/{len(y)} training and {len(Xt)}/{len(yt)} test.")
+    (X, y), (Xt, yt) = to_tensors(data[:2], device="cpu"), to_tensors(data[2:], device="cpu")
     if len(X) == 0:
         raise ValueError("the training set is empty; pass at least one digit.")
-    return X.reshape(len(X), -1).float(), y.long(), Xt.reshape(len(Xt), -1).float(), yt.long()
+    return X.reshape(len(X), -1), y, Xt.reshape(len(Xt), -1), yt
 
 

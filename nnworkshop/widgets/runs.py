@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ipywidgets as W
+
+from ..choices import OPTIMIZERS
 from ..history import History
-from .controls import FIELDS, OPTIMIZERS
+from .controls import FIELDS
 
 # columns of ``ExperimentDashboard.runs`` and of the CSV, in order
 RESULTS = ("status", "epochs_run", "train_loss", "test_loss", "train_acc", "test_acc", "seconds", "device")
@@ -42,7 +44,7 @@ class Run:
         """Short legend text: ``#2 adam lr=0.001 2x128 relu``."""
         r = self.row
         net = f"{widths_text(r['widths'])} {r['activation']}" if r["hidden_layers"] else "no hidden layer"
-        return f"#{r['run']} {OPTIMIZERS[r['optimizer']]} lr={r['lr']:g} {net}"
+        return f"#{r['run']} {OPTIMIZERS[r['optimizer']].label} lr={r['lr']:g} {net}"
 
 
 def widths_text(widths) -> str:
@@ -178,7 +180,7 @@ class RunTable:
         texts = [
             f"<span style='color:{color(run.id)}'>&#9632;</span> #{r['run']}", status,
             widths_text(r["widths"]), f"{r['parameters']:,}" if r.get("parameters") else "–", r["activation"],
-            OPTIMIZERS[r["optimizer"]], f"{r['lr']:g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
+            OPTIMIZERS[r["optimizer"]].label, f"{r['lr']:g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
             f"{r['dropout']:g}", f"{r['weight_decay']:g}", str(r["train_size"]), "yes" if r["normalize"] else "no",
             str(r["seed"]), fmt(r["train_acc"], "%"), fmt(r["test_acc"], "%"), f"{r['seconds']:.1f}", r["device"],
             "sent" if run.sent else "–",
