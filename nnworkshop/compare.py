@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .choices import FIT_OPTIMIZERS
 from .config import SIZES
 from .convert import to_arrays
 from .history import History
@@ -180,7 +181,7 @@ def _weight_diff(scratch_net, torch_model) -> float:
 
 def _race(label, net, model, data, *, epochs, batch_size, optimizer, np_opt, torch_opt, device, seed,
           progress, grads, setup) -> Comparison:
-    """Warm both up on a copy, then time ``scratch.fit`` and ``training.fit`` with ``bench.timed``."""
+    """Warm both up on a copy, then time ``scratch.fit`` and ``training.fit`` with ``timing.timed``."""
     import torch
 
     from . import scratch, training
@@ -243,7 +244,7 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
     Xt, yt = to_arrays((X_test, y_test), flatten=True, what="test data")
     sizes = (X.shape[1],) + tuple(int(h) for h in hidden) + SIZES[-1:]
     epochs, batch_size = check_epochs(epochs), check_batch_size(batch_size, len(X))
-    optimizer = check_choice("optimizer", optimizer, ("sgd", "adam"))
+    optimizer = check_choice("optimizer", optimizer, FIT_OPTIMIZERS)
     net = scratch.mlp(sizes, "relu", seed=seed, dtype=np.float32)
     model = copy_weights_from_scratch(MLP(sizes, "relu"), net).to(device)
     opt = dict(lr=lr, momentum=momentum) if optimizer == "sgd" else dict(lr=lr)

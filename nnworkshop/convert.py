@@ -16,8 +16,8 @@ import sys
 import numpy as np
 
 
-def _numpy(a) -> np.ndarray:
-    """A NumPy array from an array, a list or a (CPU or GPU) tensor."""
+def as_numpy(a) -> np.ndarray:
+    """A NumPy array from an array, a list or a (CPU or GPU) tensor (detached; no copy where none is needed)."""
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()
     return np.asarray(a)
@@ -55,7 +55,7 @@ def to_arrays(data, flatten: bool = False, what: str = "data") -> tuple[np.ndarr
     ``what`` names the data in error messages, e.g. "training data".
     """
     if _is_pair(data):
-        X, y = _numpy(data[0]), _numpy(data[1]).reshape(-1)
+        X, y = as_numpy(data[0]), as_numpy(data[1]).reshape(-1)
     elif _is_torch_data(data):
         X, y = (t.numpy() for t in to_tensors(data, device="cpu"))
     else:
@@ -70,9 +70,9 @@ def raw_arrays(data) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as stored, uint8 pixels allowed, for showing digits: a pair as given, a torchvision dataset's
     ``.data`` / ``.targets``, else ``to_arrays(data)``."""
     if _is_pair(data):
-        return _numpy(data[0]), _numpy(data[1])
+        return as_numpy(data[0]), as_numpy(data[1])
     if hasattr(data, "data") and hasattr(data, "targets"):  # torchvision: the stored images themselves
-        return _numpy(data.data), _numpy(data.targets)
+        return as_numpy(data.data), as_numpy(data.targets)
     return to_arrays(data)
 
 
@@ -149,7 +149,7 @@ def _mnist_fast(ds):
         return None
     transform = ds.transform
     if transform is None:  # PIL images: use the workshop's ToTensor + Normalize
-        from .data import MEAN, STD
+        from .mnist_files import MEAN, STD
 
         norms = [((MEAN,), (STD,))]
     else:
@@ -181,4 +181,4 @@ def _stack_items(ds, progress: bool):
     return torch.stack(xs), torch.tensor(ys, dtype=torch.long)
 
 
-__all__ = ["to_tensors", "to_arrays", "raw_arrays"]
+__all__ = ["to_tensors", "to_arrays", "raw_arrays", "as_numpy"]

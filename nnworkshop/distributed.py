@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from .batches import batch_slices, epoch_orders
+from .config import SIZES
 from .history import History
 from .models import MLP
 from .validate import DivergenceError, check_batch_size, check_choice, check_epochs, check_lr, check_momentum
@@ -70,7 +71,7 @@ def shard(start: int, stop: int, rank: int, world_size: int) -> tuple[int, int]:
     return first, first + base + (1 if rank < extra else 0)
 
 
-def make_model(sizes=(784, 128, 64, 10), activation: str = "relu", seed: int = 0) -> MLP:
+def make_model(sizes=SIZES, activation: str = "relu", seed: int = 0) -> MLP:
     """The course's ``MLP`` with weights drawn from ``seed`` (the same in every process)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -14,20 +14,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .scratch.build import ACTIVATIONS as _SCRATCH
+from . import choices
+from .config import SIZES
 from .validate import check_choice, check_dropout, input_mismatch  # noqa: F401 - re-exported
 
-# every name in choices.ACTIVATIONS, as the torch module it builds (tests/test_models.py checks the two agree)
-ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "leaky_relu": nn.LeakyReLU,
-}
+# every activation name the course knows, as the torch module it builds
+ACTIVATIONS = {name: getattr(nn, cls) for name, cls in choices.ACTIVATIONS.items()}
 
-# scratch layer class name -> activation name (for MLP.from_scratch), read from scratch's own table
-_SCRATCH_ACTIVATIONS = {cls.__name__: name for name, cls in _SCRATCH.items()}
+# layer class name -> activation name (for MLP.from_scratch: the scratch layers share torch's class names)
+_SCRATCH_ACTIVATIONS = {cls: name for name, cls in choices.ACTIVATIONS.items()}
 
 
 class MLP(nn.Module):
@@ -39,7 +34,7 @@ class MLP(nn.Module):
     Accepts (N, 784) or (N, 1, 28, 28) input and returns (N, 10) logits.
     """
 
-    def __init__(self, sizes=(784, 128, 64, 10), activation: str = "relu", dropout: float = 0.0):
+    def __init__(self, sizes=SIZES, activation: str = "relu", dropout: float = 0.0):
         super().__init__()
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -98,14 +93,14 @@ class WorkshopMLP(MLP):
     """The original workshop's model: Flatten -> Linear(784,128) ReLU -> Linear(128,64) ReLU -> Linear(64,10)."""
 
     def __init__(self):
-        super().__init__((784, 128, 64, 10), activation="relu", dropout=0.0)
+        super().__init__(SIZES, activation="relu", dropout=0.0)
 
 
 class WorkshopDropoutMLP(MLP):
     """The original workshop's regularised model: ``WorkshopMLP`` with Dropout after each hidden ReLU."""
 
     def __init__(self, dropout_rate: float = 0.2):
-        super().__init__((784, 128, 64, 10), activation="relu", dropout=dropout_rate)
+        super().__init__(SIZES, activation="relu", dropout=dropout_rate)
 
 
 def _scratch_linears(scratch_net) -> list:

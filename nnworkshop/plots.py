@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .convert import raw_arrays, to_arrays
+from .convert import as_numpy, raw_arrays, to_arrays
 
 TRAIN_STYLE, TEST_STYLE = "-", "--"
 MAX_INLINE_LEGEND = 2  # more runs than this: one legend outside the axes
@@ -22,13 +22,6 @@ RIGHT, WRONG, OTHER = "tab:green", "tab:red", "lightgray"
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _numpy(a) -> np.ndarray:
-    """A NumPy array from an array, a list or a (CPU or GPU) tensor."""
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a)
 
 
 def _no_model(obj, call: str) -> None:
@@ -54,7 +47,7 @@ def _images(X: np.ndarray) -> np.ndarray:
 def _probability_rows(probabilities, n: int, call: str) -> np.ndarray:
     """``probabilities`` as an ``(n, classes)`` float array, or an error that says what was expected."""
     _no_model(probabilities, call)
-    p = _numpy(probabilities)
+    p = as_numpy(probabilities)
     if p.ndim != 2 or len(p) != n:
         raise ValueError(f"probabilities has shape {p.shape}; expected ({n}, classes), one row per digit.")
     return p
@@ -206,7 +199,7 @@ def telling_examples(probabilities, y, n_each: int = 3) -> dict:
     on the true class; "hesitant": the lowest top probability among the right ones; "wrong": the most
     confident mistakes. A group with no such digit is empty.
     """
-    p, y = _numpy(probabilities), _numpy(y).reshape(-1)
+    p, y = as_numpy(probabilities), as_numpy(y).reshape(-1)
     if p.ndim != 2 or len(p) != len(y):
         raise ValueError(f"probabilities has shape {p.shape} for {len(y)} labels; expected ({len(y)}, classes).")
     top, guess = p.max(axis=1), p.argmax(axis=1)
@@ -228,7 +221,7 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
     """
     X, y = to_arrays(data)
     names = list(probabilities)
-    probs = {name: _numpy(p) for name, p in probabilities.items()}
+    probs = {name: as_numpy(p) for name, p in probabilities.items()}
     for name, p in probs.items():
         if p.ndim != 2 or len(p) != len(X):
             raise ValueError(f"probabilities[{name!r}] has shape {p.shape}; expected ({len(X)}, classes), "
@@ -297,7 +290,7 @@ def decision_boundary(grid_x, grid_y, probability, X, y) -> Figure:
     ``X``: (N, 2) points; ``y``: (N,) labels 0/1, drawn as white circles (0) and black squares (1),
     so they stand out from the background's colours.
     """
-    X, y = _numpy(X), _numpy(y).reshape(-1)
+    X, y = as_numpy(X), as_numpy(y).reshape(-1)
     fig = Figure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
     cs = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 21), cmap="RdBu_r")
@@ -335,7 +328,7 @@ def confusion(y, probabilities) -> Figure:
     (e.g. ``training.predict_proba(model, X)``); the predicted class is each row's largest.
     """
     _no_model(y, "confusion")
-    y = _numpy(y).reshape(-1)
+    y = as_numpy(y).reshape(-1)
     probs = _probability_rows(probabilities, len(y), "confusion")
     classes = probs.shape[1]
     cm = confusion_matrix(y, probs.argmax(axis=1), classes)

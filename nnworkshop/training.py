@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .batches import batch_slices, epoch_orders
+from .choices import FIT_OPTIMIZERS
 from .checkpoint import Checkpointing
 from .convert import _as_tensor, to_tensors
 from .device import pick_device
@@ -40,7 +41,7 @@ from .validate import (
 
 __all__ = ["fit", "evaluate", "predict_proba", "to_tensors", "pick_device", "OPTIMIZERS", "CHECK_EVERY"]
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = FIT_OPTIMIZERS
 CHECK_EVERY = 32  # batches between two NaN/inf checks (each check waits for the device once)
 
 

@@ -134,6 +134,8 @@ def bad_runs():
         ("bool for a number", edit(lambda r: r.update(seconds=True)), "seconds must be a number"),
         ("widths disagree", edit(lambda r: r["hyperparameters"].update(widths=[128])), "a list of 2 layer widths"),
         ("unknown optimizer", edit(lambda r: r["hyperparameters"].update(optimizer="lbfgs")), "must be one of sgd, sgd_momentum, adam"),
+        ("unknown activation", edit(lambda r: r["hyperparameters"].update(activation="swish")),
+         "hyperparameters.activation must be one of relu, tanh, sigmoid, gelu, leaky_relu"),
         ("unknown field", edit(lambda r: r.update(admin=True)), "unknown field(s) 'admin'"),
         ("missing field", edit(lambda r: r.pop("test_acc")), "missing 'test_acc'"),
         ("empty name", edit(lambda r: r.update(name="   ")), "name must be 1 to 40 printable characters"),

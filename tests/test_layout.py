@@ -51,7 +51,7 @@ def _annotation_only(tree: ast.AST) -> set[int]:
     """ids of the nodes under ``if TYPE_CHECKING:``."""
     skip = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
             for child in node.body:
                 skip.update(id(n) for n in ast.walk(child))
     return skip

@@ -43,9 +43,10 @@ def test_one_list_of_activation_names_for_torch_numpy_and_the_dashboard():
     from nnworkshop.scratch.build import ACTIVATIONS as SCRATCH
     from nnworkshop.widgets.controls import Controls
 
-    assert tuple(ACTIVATIONS) == choices.ACTIVATIONS  # torch builds every name the dashboard offers
+    assert tuple(ACTIVATIONS) == tuple(choices.ACTIVATIONS)  # torch builds every name the dashboard offers
     assert set(SCRATCH) <= set(ACTIVATIONS)  # the NumPy net's names mean the same in torch
-    assert Controls(n_train=1000).activation.options == choices.ACTIVATIONS
+    assert set(SCRATCH) == set(choices.ACTIVATIONS) - {"gelu"}  # every NumPy layer the course wrote is offered
+    assert Controls(n_train=1000).activation.options == tuple(choices.ACTIVATIONS)
     for name, cls in SCRATCH.items():  # and from_scratch reads the activation back under its name
         model = MLP.from_scratch(__import__("nnworkshop.scratch", fromlist=["mlp"]).mlp((4, 3, 2), activation=name))
         assert model.activation == name and cls.__name__ == type(model.layers[2]).__name__

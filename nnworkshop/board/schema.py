@@ -14,6 +14,7 @@ from .. import choices
 MAX_BODY = 256 * 1024  # bytes: a run with 1000 epochs of curves is about 80 kB
 MAX_EPOCHS = 1000
 OPTIMIZERS = tuple(choices.OPTIMIZERS)  # the dashboard's choices
+ACTIVATIONS = tuple(choices.ACTIVATIONS)
 STATUSES = ("done", "stopped", "diverged")
 CURVES = ("train_loss", "train_acc", "test_loss", "test_acc")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -101,8 +102,9 @@ def clean_run(body) -> dict:
         if not isinstance(value, str) or not _WORD.match(value):
             raise ValueError(f"hyperparameters.{name} must be a short lower-case name, got {value!r:.40}.")
         hp[name] = value
-    if hp["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"hyperparameters.optimizer must be one of {', '.join(OPTIMIZERS)}, got {hp['optimizer']!r}.")
+    for name, valid in (("optimizer", OPTIMIZERS), ("activation", ACTIVATIONS)):
+        if hp[name] not in valid:
+            raise ValueError(f"hyperparameters.{name} must be one of {', '.join(valid)}, got {hp[name]!r}.")
     widths = hp_in["widths"]
     if not isinstance(widths, list) or len(widths) != hp["hidden_layers"]:
         raise ValueError(f"hyperparameters.widths must be a list of {hp['hidden_layers']} layer widths (one per hidden layer).")

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import choices
+from ..config import SIZES
 from ..validate import check_choice, check_dropout
+from . import layers as L
 from .init import as_rng
-from .layers import Dropout, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, Linear, Sequential
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+# the course's activation names this NumPy network has a layer for (the torch network has them all)
+ACTIVATIONS = {name: getattr(L, cls) for name, cls in choices.ACTIVATIONS.items() if hasattr(L, cls)}
 # He init keeps the signal's variance through ReLU-like units; Xavier suits sigmoid/tanh.
 DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "sigmoid": "xavier", "tanh": "xavier"}
 
 
-def mlp(sizes=(784, 128, 64, 10), activation: str = "relu", dropout: float = 0.0, seed=0,
+def mlp(sizes=SIZES, activation: str = "relu", dropout: float = 0.0, seed=0,
         dtype=np.float32, init=None) -> Sequential:
     """Linear -> activation [-> Dropout] for each hidden layer, then a final Linear (the logits).
 

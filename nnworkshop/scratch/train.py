@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from ..batches import batch_slices, epoch_orders
+from ..choices import FIT_OPTIMIZERS
 from ..history import History
 from ..validate import (DivergenceError, check_batch_size, check_choice, check_epochs,
                         check_labels)
@@ -20,7 +21,7 @@ from .layers import Linear, Module
 from .loss import SoftmaxCrossEntropy
 from .optim import SGD, Adam, Optimizer
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = FIT_OPTIMIZERS
 
 
 def _linears(model) -> list[Linear]:

@@ -6,7 +6,7 @@ import math
 
 import ipywidgets as W
 
-from ..choices import ACTIVATIONS, OPTIMIZERS
+from ..choices import ACTIVATIONS, MOMENTUM, OPTIMIZERS  # noqa: F401 - MOMENTUM: public here, as it was
 from ..config import pick
 
 MAX_LAYERS = 4
@@ -95,7 +95,7 @@ class Controls:
         self.hidden_layers = W.IntSlider(2, min=0, max=MAX_LAYERS, description=FIELDS["hidden_layers"], **kw)
         self.widths = LayerWidths(2)
         self.widths.value = (128, 64)  # the course's 784-128-64-10 baseline
-        self.activation = W.Dropdown(options=ACTIVATIONS, value="relu", description=FIELDS["activation"], **kw)
+        self.activation = W.Dropdown(options=tuple(ACTIVATIONS), value="relu", description=FIELDS["activation"], **kw)
         self.optimizer = W.Dropdown(
             options=[(choice.label, key) for key, choice in OPTIMIZERS.items()], value="adam",
             description=FIELDS["optimizer"], **kw,
