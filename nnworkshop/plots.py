@@ -64,10 +64,12 @@ def _check_n(n, available: int) -> int:
 # ----------------------------------------------------------------------------- curves
 
 
-def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, ms: float = 3.5) -> None:
+def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, ms: float = 3.5,
+                 test_markers: bool = True) -> None:
     """One run's curves on two given axes: loss on ``ax_loss``, accuracy (%) on ``ax_acc``, x = epoch 1, 2, ...
 
-    Training data solid, test data dashed, both in ``color``, with a dot per epoch; lines labelled
+    Training data solid, test data dashed, both in ``color``, with a dot per epoch (on the training line only
+    with ``test_markers=False``, as on the dashboard, where thick lines crowd); lines labelled
     ``"<label> train loss"``, ``"<label> test acc"`` and so on. ``curves`` and the experiment dashboard
     both draw with this, so a run looks the same in a notebook figure and on the projector.
     """
@@ -75,7 +77,8 @@ def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, m
                                   (ax_acc, "acc", history.train_acc, history.test_acc)):
         for values, style, split in ((train, TRAIN_STYLE, "train"), (test, TEST_STYLE, "test")):
             if values:
-                ax.plot(range(1, len(values) + 1), values, style, color=color, marker="o", lw=lw, ms=ms,
+                marker = "o" if split == "train" or test_markers else None
+                ax.plot(range(1, len(values) + 1), values, style, color=color, marker=marker, lw=lw, ms=ms,
                         label=f"{label} {split} {name}")
 
 

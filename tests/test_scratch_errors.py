@@ -112,7 +112,7 @@ def test_labels_outside_the_classes(data):
 
 def test_unknown_names_list_the_valid_ones(data):
     X, y = data
-    with pytest.raises(ValueError, match="unknown activation 'gelu'; valid names: relu, leaky_relu, sigmoid, tanh"):
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; valid names: relu, tanh, sigmoid, leaky_relu"):
         S.mlp(activation="gelu")
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; valid names: sgd, adam"):
         fit(X, y, optimizer="rmsprop")

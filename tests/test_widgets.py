@@ -330,6 +330,12 @@ def test_presenter_switch_makes_text_and_lines_large(dashboard):
     big = (acc_ax.title.get_fontsize(), acc_ax.lines[0].get_linewidth(), acc_ax.lines[0].get_markersize())
     assert all(b >= 1.4 * s for b, s in zip(big, small)), (small, big)
     assert acc_ax.get_legend().get_texts()[0].get_fontsize() >= 13
+    fig = dashboard.figure
+    fig.canvas.draw()
+    renderer, page = fig.canvas.get_renderer(), fig.bbox
+    for ax in fig.axes:  # on the projector: every title inside the picture
+        title = ax.title.get_window_extent(renderer)
+        assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1, ax.get_title()
     assert "nnw-big" in dashboard.widget._dom_classes and "--jp-widgets-font-size: 20px" in dashboard.css.value
     dashboard.presenter.value = False
     assert "nnw-big" not in dashboard.widget._dom_classes

@@ -79,12 +79,14 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
         ax.set_xlabel("epoch", fontsize=st["label"])
         ax.tick_params(labelsize=st["ticks"])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    loss_ax.set_title("loss (solid: train, dashed: test)", fontsize=st["title"])
-    acc_ax.set_title("accuracy % (solid: train, dashed: test)", fontsize=st["title"])
+    key = "\n" if presenter else " "  # on the projector the key gets its own line, so the title fits its panel
+    loss_ax.set_title(f"loss{key}(solid: train, dashed: test)", fontsize=st["title"])
+    acc_ax.set_title(f"accuracy %{key}(solid: train, dashed: test)", fontsize=st["title"])
     finished = [r for r in runs if r.visible]
     shown = finished + ([live] if live is not None else [])
     for run in shown:
-        draw_history(loss_ax, acc_ax, run.history, color(run.id), f"#{run.id}", lw=st["lw"], ms=st["ms"])
+        draw_history(loss_ax, acc_ax, run.history, color(run.id), f"#{run.id}", lw=st["lw"], ms=st["ms"],
+                     test_markers=False)
     handles, labels = [], []
     for members in groups(finished).values():
         _band(acc_ax, members, st)
