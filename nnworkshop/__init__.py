@@ -13,7 +13,8 @@ One module per idea:
 - ``nnworkshop.bench``     where the training time goes, measured
 
 Importing the package is cheap: submodules are imported when used, and
-``import nnworkshop.scratch`` never imports torch.
+``import nnworkshop.scratch`` never imports torch. CONTRIBUTING.md maps every module, layer by layer:
+imports flow one way (``tests/test_layout.py`` enforces it).
 """
 
 __version__ = "0.1.0"

@@ -10,7 +10,6 @@ dataset is passed (through ``convert``).
 
 from __future__ import annotations
 
-
 import numpy as np
 from matplotlib.figure import Figure
 
