@@ -21,35 +21,11 @@ from nnworkshop.grading.grader import CheckResult, Options, Result, grade
 from nnworkshop.grading.notebook import name_exercise
 from nnworkshop.grading.report import csv_text, result_row, write_csv
 
-Q1 = '''import numpy as np
-
-
-def sigmoid(x):
-    x = np.asarray(x, dtype=float)
-    return {sigmoid}
-
-
-def sigmoid_grad(x):
-    s = sigmoid(x)
-    return s * (1 - s)
-
-
-def tanh(x):
-    return np.tanh(np.asarray(x, dtype=float))
-
-
-def tanh_grad(x):
-    return 1.0 - np.tanh(np.asarray(x, dtype=float)) ** 2
-
-
-def relu(x):
-    return np.maximum(np.asarray(x, dtype=float), 0.0)
-
-
-def relu_grad(x):
-    return (np.asarray(x) > 0).astype(float)
-'''
 RIGHT = "np.exp(-np.logaddexp(0.0, -x))"
+# the q1 answers every honest test submission uses, with the sigmoid's return line left to fill in
+Q1 = (Path(__file__).parent / "submissions" / "kernel" / "_answers.py").read_text().removeprefix("# %%\n")
+assert RIGHT in Q1
+Q1 = Q1.replace(RIGHT, "{sigmoid}")
 WRONG = "x * 0.3 + 0.5"  # wrong by an amount that depends on the hidden inputs
 
 
