@@ -1,5 +1,5 @@
 # nnworkshop: two commands do all the set-up on a fresh machine (Python >= 3.10 and pip).
-#   make lab    make .venv, install the course, open JupyterLab on notebooks/
+#   make lab    make .venv, install the course, open JupyterLab on the course (notebooks/, exercises/)
 #   make test   make .venv if missing, install, run every test (pytest + every notebook under nbval)
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,17 +24,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# PyTorch first: its CPU build (about 200 MB) where there is no NVIDIA driver, else the default build;
+# TORCH_INDEX=URL picks an index, TORCH_INDEX= the default. nnworkshop/torch_install.py says which and why.
 $(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python nnworkshop/torch_install.py
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab,site]"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-# Jupyter refuses to start as root unless told; containers (Docker, some hubs) often run as root.
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+# JupyterLab on the course root (notebooks/ and exercises/), 00_setup first, each notebook listed once;
+# LAB_ARGS go to JupyterLab (e.g. LAB_ARGS="--port 8890 --no-browser").
+LAB_ARGS ?=
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/nnworkshop lab $(LAB_ARGS)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS) tests $(NOTEBOOKS) $(SOLUTIONS) $(NBVAL_ARGS)

@@ -1,5 +1,5 @@
 """The ``nnworkshop`` command: ``doctor``, ``bench``, ``exercises build``, ``grade``, ``board serve``, ``autograder build``,
-``links``."""
+``links``, ``lab``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def _links(rest) -> int:
     return links_main(rest)
 
 
+def _lab(rest) -> int:
+    from .lab import main as lab_main
+
+    return lab_main(rest)
+
+
 def _grade(rest) -> int:
     from .grading.cli import main as grade_main
 
@@ -55,7 +61,7 @@ def _autograder(rest) -> int:
 
 # Commands with options of their own: everything after the name is handed over as it is.
 PASSTHROUGH = {"bench": _bench, "exercises": _exercises, "grade": _grade, "board": _board, "autograder": _autograder,
-               "links": _links}
+               "links": _links, "lab": _lab}
 
 
 def main(argv=None) -> int:
@@ -72,6 +78,7 @@ def main(argv=None) -> int:
         ("grade", "grade submitted notebooks (see 'nnworkshop grade --help')"),
         ("board", "run a class board where the room's runs meet (see 'nnworkshop board --help')"),
         ("autograder", "build a Gradescope autograder zip (see 'nnworkshop autograder build --help')"),
+        ("lab", "open JupyterLab on the course: notebooks/ and exercises/, each notebook once"),
         ("links", "write the Colab / Binder / JupyterHub links and set-up cells (see 'nnworkshop links --help')"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)

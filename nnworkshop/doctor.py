@@ -6,6 +6,8 @@ import importlib
 import platform
 import sys
 
+from . import torch_install
+
 
 def _version(name: str) -> str | None:
     try:
@@ -31,6 +33,9 @@ def run_doctor(out=None) -> int:
         if version is None:
             problems.append(f"{name} is missing or broken: run 'make install' (or pip install -e '.[dev]').")
 
+    build = torch_install.installed()
+    if build:
+        say(f"  torch build  {build['build']}, {build['megabytes'] / 1000:.1f} GB with what it brings")
     if _version("torch"):
         from .device import explain_device
 
@@ -40,6 +45,10 @@ def run_doctor(out=None) -> int:
         except (RuntimeError, ValueError) as err:
             say(f"  device       ERROR: {err}")
             problems.append(str(err))
+        if build and build["cuda"] and not torch_install.shutil.which("nvidia-smi"):
+            # advice, not a problem: the CUDA build runs the course on the CPU too
+            say(f"               a CUDA build on a machine without an NVIDIA driver: the CPU build needs about 0.2 GB.")
+            say(f"               To swap it: {torch_install.replace_command()}")
 
     if _version("torchvision"):
         from .mnist_files import describe_source

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import filecmp
 import re
 import sys
 import tempfile
 from pathlib import Path
 
+from .notebook_meaning import differences
 from .publish import REPO, apply, read_publish
 
 BEGIN = re.compile(r"^(\s*)###\s*BEGIN SOLUTION\s*$")
@@ -115,7 +115,9 @@ def build(solutions: Path = REPO / "solutions", out: Path = REPO / "exercises", 
 
 
 def stale(solutions: Path = REPO / "solutions", exercises: Path = REPO / "exercises", publish=None) -> list[str]:
-    """Names of exercise files that differ from a fresh build (empty when up to date)."""
+    """Names of exercise files that differ from a fresh build (empty when up to date). Files are compared by
+    what they say (``notebook_meaning``), not byte for byte: a newer jupytext stamping its own version into the
+    header does not make an exercise stale."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = build(solutions, Path(tmp), publish)
         problems = []
@@ -123,8 +125,8 @@ def stale(solutions: Path = REPO / "solutions", exercises: Path = REPO / "exerci
             have = Path(exercises) / path.name
             if not have.is_file():
                 problems.append(f"{have} is missing")
-            elif not filecmp.cmp(path, have, shallow=False):
-                problems.append(f"{have} differs from solutions/{path.stem}.ipynb")
+            elif why := differences(path, have):
+                problems.append(f"{have} differs from solutions/{path.stem}.ipynb: {'; '.join(why)}")
         expected = {p.name for p in fresh}
         problems += [f"{p} has no solution notebook" for p in sorted(Path(exercises).glob("*"))
                      if p.suffix in (".ipynb", ".py") and p.name not in expected and p.name != "__init__.py"]

@@ -2,9 +2,10 @@
 course is published.
 
 That place is ``pyproject.toml``: ``[project.urls] Repository`` (a GitHub address) and ``[tool.nnworkshop]``
-``branch`` and ``jupyterhub`` (the hub nbgitpuller links open on). From them this writes
+``branch`` and, where the course has a hub, ``jupyterhub`` (the hub nbgitpuller links open on). From them this
+writes
 
-- into every notebook's first markdown cell, Open-in-Colab, Binder and nbgitpuller (JupyterHub) links, between
+- into every notebook's first markdown cell, Open-in-Colab, Binder and (with a hub) nbgitpuller links, between
   ``<!-- launch -->`` markers (exercises get theirs from ``nnworkshop exercises build``, which calls
   ``apply``; solutions get none);
 - right after that cell, in every notebook and solution (so in every exercise), the set-up cell: it installs
@@ -47,11 +48,13 @@ def readme_table(publish: Publish, root: Path = REPO) -> str:
     rows = [f"{BEGIN}",
             f"Published from `{publish.repository}`, branch `{publish.branch}`; "
             f"Colab and bare kernels install it with `pip install \"{publish.install_spec}\"` (the set-up cell).",
-            "", "| notebook | Colab | Binder | JupyterHub |", "|---|---|---|---|"]
+            "", "| notebook | Colab | Binder |" + (" JupyterHub |" if publish.jupyterhub else ""),
+            "|---|---|---|" + ("---|" if publish.jupyterhub else "")]
     for folder in ("notebooks", "exercises"):
         for nb in sorted((root / folder).glob("*.ipynb")):
             p = f"{folder}/{nb.name}"
-            rows.append(f"| `{p}` | [open]({publish.colab(p)}) | [open]({publish.binder(p)}) | [open]({publish.nbgitpuller(p)}) |")
+            hub = f" [open]({publish.nbgitpuller(p)}) |" if publish.jupyterhub else ""
+            rows.append(f"| `{p}` | [open]({publish.colab(p)}) | [open]({publish.binder(p)}) |{hub}")
     return "\n".join(rows + [END]) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Where the course is published, and what that writes into a notebook: its launch links and its set-up cell.
 
 The one place that says where: ``pyproject.toml``, ``[project.urls] Repository`` (a GitHub address) and
-``[tool.nnworkshop]`` ``branch`` and ``jupyterhub`` (the hub nbgitpuller links open on); ``read_publish``
+``[tool.nnworkshop]`` ``branch`` and, where the course has a hub, ``jupyterhub`` (the hub nbgitpuller links open on); ``read_publish``
 reads it into a ``Publish``. ``apply`` writes one notebook's links and set-up cell; ``nnworkshop links``
 (``links.py``) applies it to every notebook, and ``nnworkshop exercises build`` to every exercise.
 """
@@ -24,7 +24,15 @@ COURSE = "{spec}"
 if importlib.util.find_spec("nnworkshop") is None:
     import subprocess
     print(f"nnworkshop is not installed here: pip install {COURSE} ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], capture_output=True, text=True)
+    if pip.returncode != 0:  # say what failed and what to do, then stop the notebook here
+        class CourseNotInstalled(Exception):
+            _render_traceback_ = lambda self: [str(self)]  # noqa: E731 - Jupyter shows this message alone
+        why = (pip.stderr.strip().splitlines() or ["pip gave no reason"])[-1][:300]
+        raise CourseNotInstalled(
+            f"The course could not be installed: {why}\\n"
+            "Check the internet connection (pip fetches the course from GitHub with git), then run this cell again."
+            f"\\nOr install it by hand: pip install {COURSE}\\nOr, on your own machine: clone the course and run `make lab`.")
     importlib.invalidate_caches()
     print("nnworkshop installed.")
 if "google.colab" in sys.modules:
@@ -38,11 +46,12 @@ class PublishConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Publish:
-    """Where the course is published: a GitHub ``repository`` address, its ``branch``, a ``jupyterhub`` address."""
+    """Where the course is published: a GitHub ``repository`` address, its ``branch``, and the ``jupyterhub``
+    address nbgitpuller links open on ("" where the course has no hub: then no JupyterHub link is shown)."""
 
     repository: str
     branch: str
-    jupyterhub: str
+    jupyterhub: str = ""
 
     @property
     def owner_name(self) -> str:
@@ -76,9 +85,9 @@ class Publish:
         return f"{self.jupyterhub.rstrip('/')}/hub/user-redirect/git-pull?repo={repo}&branch={self.branch}&urlpath={where}"
 
     def line(self, path: str) -> str:
-        """The markdown line of launch links for one notebook."""
-        return (f"**Run it:** [Open in Colab]({self.colab(path)}) · [Binder]({self.binder(path)}) · "
-                f"[JupyterHub]({self.nbgitpuller(path)}) (nbgitpuller)")
+        """The markdown line of launch links for one notebook (the JupyterHub one only where a hub is set)."""
+        hub = f" · [JupyterHub]({self.nbgitpuller(path)}) (nbgitpuller)" if self.jupyterhub else ""
+        return f"**Run it:** [Open in Colab]({self.colab(path)}) · [Binder]({self.binder(path)}){hub}"
 
 
 def read_publish(pyproject: Path = REPO / "pyproject.toml") -> Publish:
@@ -92,11 +101,15 @@ def read_publish(pyproject: Path = REPO / "pyproject.toml") -> Publish:
     data = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))
     repository = data.get("project", {}).get("urls", {}).get("Repository")
     tool = data.get("tool", {}).get("nnworkshop", {})
-    missing = [k for k, v in (("[project.urls] Repository", repository), ("[tool.nnworkshop] branch", tool.get("branch")),
-                              ("[tool.nnworkshop] jupyterhub", tool.get("jupyterhub"))) if not v]
+    missing = [k for k, v in (("[project.urls] Repository", repository), ("[tool.nnworkshop] branch", tool.get("branch")))
+               if not v]
     if missing:
         raise PublishConfigError(f"{pyproject} lacks {', '.join(missing)}: say where the course is published.")
-    publish = Publish(repository, tool["branch"], tool["jupyterhub"])
+    hub = tool.get("jupyterhub", "")
+    if hub and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", hub):
+        raise PublishConfigError(f"[tool.nnworkshop] jupyterhub = {hub!r} in {pyproject} is not a web address "
+                                 "(https://hub.your-university.edu); leave it out where the course has no hub.")
+    publish = Publish(repository, tool["branch"], hub)
     publish.owner_name  # noqa: B018 - validates the address now, with its message
     return publish
 

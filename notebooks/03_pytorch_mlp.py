@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,7 +18,7 @@
 # # 03 · A multi-layer perceptron in PyTorch
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/03_pytorch_mlp.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F03_pytorch_mlp.ipynb) · [JupyterHub](https://jupyterhub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fnnworkshop%2Fnnworkshop&branch=main&urlpath=lab%2Ftree%2Fnnworkshop%2Fnotebooks%2F03_pytorch_mlp.ipynb) (nbgitpuller)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/03_pytorch_mlp.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F03_pytorch_mlp.ipynb)
 # <!-- /launch -->
 #
 # In notebook 01 we wrote every derivative by hand. PyTorch computes them for us (**autograd**), runs on a
@@ -41,7 +41,15 @@ COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
 if importlib.util.find_spec("nnworkshop") is None:
     import subprocess
     print(f"nnworkshop is not installed here: pip install {COURSE} ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], capture_output=True, text=True)
+    if pip.returncode != 0:  # say what failed and what to do, then stop the notebook here
+        class CourseNotInstalled(Exception):
+            _render_traceback_ = lambda self: [str(self)]  # noqa: E731 - Jupyter shows this message alone
+        why = (pip.stderr.strip().splitlines() or ["pip gave no reason"])[-1][:300]
+        raise CourseNotInstalled(
+            f"The course could not be installed: {why}\n"
+            "Check the internet connection (pip fetches the course from GitHub with git), then run this cell again."
+            f"\nOr install it by hand: pip install {COURSE}\nOr, on your own machine: clone the course and run `make lab`.")
     importlib.invalidate_caches()
     print("nnworkshop installed.")
 if "google.colab" in sys.modules:

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -37,7 +37,15 @@ COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"
 if importlib.util.find_spec("nnworkshop") is None:
     import subprocess
     print(f"nnworkshop is not installed here: pip install {COURSE} ...")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], capture_output=True, text=True)
+    if pip.returncode != 0:  # say what failed and what to do, then stop the notebook here
+        class CourseNotInstalled(Exception):
+            _render_traceback_ = lambda self: [str(self)]  # noqa: E731 - Jupyter shows this message alone
+        why = (pip.stderr.strip().splitlines() or ["pip gave no reason"])[-1][:300]
+        raise CourseNotInstalled(
+            f"The course could not be installed: {why}\n"
+            "Check the internet connection (pip fetches the course from GitHub with git), then run this cell again."
+            f"\nOr install it by hand: pip install {COURSE}\nOr, on your own machine: clone the course and run `make lab`.")
     importlib.invalidate_caches()
     print("nnworkshop installed.")
 if "google.colab" in sys.modules:

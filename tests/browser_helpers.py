@@ -71,11 +71,13 @@ def notebook_with_cell(source: Path, marker: str, dest: Path) -> str:
 
 
 @contextmanager
-def jupyter_lab(root: Path, env: dict, timeout: float = 60):
+def jupyter_lab(root: Path, env: dict, timeout: float = 60, command: list[str] | None = None, state: Path | None = None):
     """Run ``jupyter lab`` on a free localhost port with a random token, serving ``root``;
-    yield ``(base_url, token)``. Its settings, config and runtime files live under ``root/.lab``."""
+    yield ``(base_url, token)``. Its settings, config and runtime files live under ``state`` (``root/.lab``).
+    ``command``: the JupyterLab command line to start (``nnworkshop.lab.lab_command``'s), instead of a plain one
+    on ``root``; the port, token and address are added to it."""
     port, token = free_port(), secrets.token_hex(16)
-    lab = root / ".lab"
+    lab = state or root / ".lab"
     for name, settings in LAB_SETTINGS.items():
         path = lab / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,11 +88,13 @@ def jupyter_lab(root: Path, env: dict, timeout: float = 60):
         "JUPYTER_CONFIG_DIR": str(lab / "config"), "JUPYTER_RUNTIME_DIR": str(lab / "runtime"),
         "IPYTHONDIR": str(lab / "ipython"), "JUPYTER_PLATFORM_DIRS": "1",
     }
-    log = (root / ".lab" / "server.log").open("w")
+    lab.mkdir(parents=True, exist_ok=True)
+    log = (lab / "server.log").open("w")
+    start = command or [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+                        *(["--allow-root"] if os.geteuid() == 0 else [])]
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.open_browser=False", *(["--allow-root"] if os.geteuid() == 0 else [])],
+        [*start, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -98,7 +102,7 @@ def jupyter_lab(root: Path, env: dict, timeout: float = 60):
         deadline = time.monotonic() + timeout
         while True:
             if server.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {server.returncode}:\n{_tail(root)}")
+                raise RuntimeError(f"jupyter lab exited with {server.returncode}:\n{_tail(lab)}")
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
                     if r.status == 200:
@@ -106,7 +110,7 @@ def jupyter_lab(root: Path, env: dict, timeout: float = 60):
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"jupyter lab did not answer within {timeout:.0f} s:\n{_tail(root)}")
+                raise RuntimeError(f"jupyter lab did not answer within {timeout:.0f} s:\n{_tail(lab)}")
             time.sleep(0.25)
         yield base, token
     finally:
@@ -114,8 +118,8 @@ def jupyter_lab(root: Path, env: dict, timeout: float = 60):
         log.close()
 
 
-def _tail(root: Path, n: int = 3000) -> str:
-    return (root / ".lab" / "server.log").read_text()[-n:]
+def _tail(lab: Path, n: int = 3000) -> str:
+    return (lab / "server.log").read_text()[-n:]
 
 
 def _stop_server(server: subprocess.Popen, base: str, token: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,27 @@ def test_check_command_reports_a_stale_exercise(tmp_path, capsys):
     victim.write_text(victim.read_text() + "\n# edited by hand\n")
     assert main(["check", "--out", str(tmp_path)]) == 1
     assert f"{victim} differs from solutions/q1_activations.ipynb" in capsys.readouterr().out
+
+
+def test_a_newer_tools_stamp_is_not_a_stale_exercise(tmp_path, capsys):
+    """A fresh install gets whatever jupytext and nbformat are current: their version stamps and JSON layout are
+    not the course's content. What the course writes (sources, metadata) still counts."""
+    assert main(["build", "--out", str(tmp_path)]) == 0
+    py, ipynb = tmp_path / "q1_activations.py", tmp_path / "q1_activations.ipynb"
+    text = py.read_text()
+    assert "jupytext_version:" in text
+    py.write_text(re.sub(r"jupytext_version: \S+", "jupytext_version: 9.99.0", text))
+    nb = json.loads(ipynb.read_text())
+    nb["nbformat_minor"] = 4
+    ipynb.write_text(json.dumps(nb, indent=2, sort_keys=True))  # another key order and indentation
+    assert main(["check", "--out", str(tmp_path)]) == 0, capsys.readouterr()
+    nb["metadata"]["nnworkshop"]["exercise"] = "q2"  # what the course writes: caught
+    ipynb.write_text(json.dumps(nb))
+    py.write_text(py.read_text().replace("#     display_name: Python 3", "#     display_name: Python 2"))
+    assert main(["check", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "q1_activations.ipynb differs" in out and "metadata differs (nnworkshop)" in out
+    assert "q1_activations.py differs" in out and "metadata differs (kernelspec)" in out
 
 
 def test_every_solution_has_an_exercise_and_the_six_topics_exist():

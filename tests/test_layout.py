@@ -21,7 +21,7 @@ LONG_REASON = "Why this module is long:"
 LAYERS = [
     # leaves: they import no other layer
     {"__init__", "config", "validate", "batches", "history", "device", "timing", "synthetic", "mnist_files", "choices", "table",
-     "standin", "publish"},
+     "standin", "publish", "notebook_meaning", "torch_install"},
     # data and networks
     {"data", "convert", "scratch", "models"},
     # training
@@ -29,7 +29,7 @@ LAYERS = [
     # what learners and instructors see and run
     {"plots", "compare", "widgets", "bench", "distributed", "tensorboard_log", "board", "grading", "exercises"},
     # commands
-    {"links", "doctor", "cli", "__main__"},
+    {"links", "doctor", "lab", "cli", "__main__"},
 ]
 LEAVES = LAYERS[0]
 # Narrower rules, each with its reason.

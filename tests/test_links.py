@@ -4,6 +4,7 @@ and the set-up cell a no-op where the course is installed (and a pip install whe
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,8 +36,9 @@ def test_every_notebook_starts_with_its_links_and_the_setup_cell(ipynb):
     if ipynb.parent.name != "solutions":
         path = f"{ipynb.parent.name}/{ipynb.name}"
         text = nb.cells[first].source
-        for url in (publish.colab(path), publish.binder(path), publish.nbgitpuller(path)):
+        for url in (publish.colab(path), publish.binder(path)):
             assert url in text, f"{ipynb.name}: its first cell lacks {url}"
+        assert ("JupyterHub" in text) == bool(publish.jupyterhub), f"{ipynb.name}: a hub link only where a hub is set"
 
 
 def test_links_name_the_published_repository_and_branch():
@@ -110,7 +112,7 @@ def test_setup_cell_installs_the_published_course_where_it_is_missing_and_speaks
         "real = importlib.util.find_spec\n"
         "importlib.util.find_spec = lambda name, *a: None if name == 'nnworkshop' else real(name, *a)\n"
         "calls = []\n"
-        "subprocess.run = lambda cmd, **kw: calls.append((cmd, kw))\n"
+        "subprocess.run = lambda cmd, **kw: calls.append((cmd, kw)) or subprocess.CompletedProcess(cmd, 0, '', '')\n"
         "sys.modules['google.colab'] = types.ModuleType('google.colab')\n"
         "import atexit\n"
         "atexit.register(lambda: print('CALLS', calls))\n"
@@ -119,5 +121,51 @@ def test_setup_cell_installs_the_published_course_where_it_is_missing_and_speaks
     assert result.returncode == 0, result.stderr
     spec = links.read_publish(ROOT / "pyproject.toml").install_spec
     assert f"pip install {spec}" in result.stdout and "nnworkshop installed." in result.stdout
-    assert f"CALLS [([{sys.executable!r}, '-m', 'pip', 'install', '-q', {spec!r}], {{'check': True}})]" in result.stdout
+    assert f"CALLS [([{sys.executable!r}, '-m', 'pip', 'install', '-q', {spec!r}], {{'capture_output': True, 'text': True}})]" in result.stdout
     assert "Change runtime type > GPU" in result.stdout and "MNIST (12 MB) downloads on first use" in result.stdout
+
+
+def test_setup_cell_that_cannot_install_says_so_in_a_few_lines_and_stops_the_notebook(tmp_path):
+    """No network (here: a course address pip cannot reach): the learner sees what failed and what to do, in the
+    course's words, not pip's traceback followed by a ModuleNotFoundError in the next cell."""
+    IPython = pytest.importorskip("IPython")
+    source = links.setup_source(links.Publish("https://github.com/nnworkshop/nnworkshop", "main"))
+    source = source.replace('COURSE = "git+https://github.com/nnworkshop/nnworkshop@main"',
+                            f'COURSE = "{tmp_path / "nowhere"}"')  # a path pip cannot install from, offline too
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'nnworkshop' else real(name, *a)\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance(colors='nocolor')\n"
+        f"first = shell.run_cell({source!r})\n"
+        "second = shell.run_cell('print(\\'after\\')', store_history=True)\n"
+        "print('FIRST-FAILED', not first.success, type(first.error_in_exec).__name__)\n"
+    )
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "", "PIP_RETRIES": "0"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env)
+    out = result.stdout + result.stderr
+    assert "FIRST-FAILED True CourseNotInstalled" in out, out
+    assert "The course could not be installed:" in out and "run this cell again" in out and "make lab" in out
+    assert "Traceback" not in out and "ModuleNotFoundError" not in out, out
+    start = out.index("The course could not be installed:")
+    assert len(out[start:out.index("FIRST-FAILED")].strip().splitlines()) <= 6, out
+
+
+def test_no_hub_link_until_a_hub_is_configured(tmp_path):
+    publish = links.read_publish(ROOT / "pyproject.toml")
+    assert publish.jupyterhub == "", "the course ships without a hub address; instructors add theirs"
+    for path in [ROOT / "README.md", *COURSE]:
+        text = path.read_text()
+        assert "example.edu" not in text and "git-pull?" not in text, f"{path.name} shows a hub nobody configured"
+    hub = links.Publish(publish.repository, publish.branch, "https://hub.uni.example")
+    assert "[JupyterHub](https://hub.uni.example/hub/user-redirect/git-pull?" in hub.line("notebooks/02_mnist.ipynb")
+    assert "JupyterHub" not in publish.line("notebooks/02_mnist.ipynb")
+    assert "| JupyterHub |" in links.readme_table(hub, ROOT) and "JupyterHub" not in links.readme_table(publish, ROOT)
+
+
+def test_a_hub_address_that_is_not_an_address_is_refused(tmp_path):
+    text = (ROOT / "pyproject.toml").read_text().replace("\n[tool.nnworkshop]\n", '\n[tool.nnworkshop]\njupyterhub = "my hub"\n')
+    (tmp_path / "pyproject.toml").write_text(text)
+    with pytest.raises(links.PublishConfigError, match="not a web address"):
+        links.read_publish(tmp_path / "pyproject.toml")

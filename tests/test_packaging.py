@@ -43,10 +43,30 @@ def _environment_pip_requirements() -> list[str]:
     return reqs
 
 
+def _environment_conda_requirements() -> list[str]:
+    """The conda entries of environment.yml (top-level ``  - name`` lines, before ``- pip:``)."""
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = lines.index("dependencies:") + 1
+    return [m.group(1) for line in lines[start:] if (m := re.match(r"^  - ([^:]+?)\s*(#.*)?$", line))]
+
+
+def test_environment_yml_takes_pytorch_cpu_builds_from_conda_forge_with_pyprojects_bounds():
+    """Binder builds environment.yml and has no GPU: torch and torchvision come as conda-forge's CPU builds,
+    not from pip (where PyPI's Linux torch would bring about 3 GB of CUDA libraries)."""
+    bounds = {_name(r): r[len(_name(r)):] for r in _pyproject()["project"]["dependencies"]}
+    conda = _environment_conda_requirements()
+    assert f"pytorch-cpu{bounds['torch']}" in conda, conda
+    assert f"torchvision[version='{bounds['torchvision']}',build='cpu*']" in conda, conda
+    pip_names = {_name(r) for r in _environment_pip_requirements()}
+    assert not pip_names & {"torch", "torchvision"}, "torch must not come from pip in environment.yml"
+
+
 def test_environment_yml_installs_what_pyproject_declares():
     project = _pyproject()["project"]
     extras = [r for reqs in project["optional-dependencies"].values() for r in reqs]
     declared = {_name(r): r.replace(" ", "") for r in project["dependencies"] + extras}
+    for conda_built in ("torch", "torchvision"):  # conda-forge's CPU builds, checked above
+        declared.pop(conda_built)
     env = {_name(r): r.replace(" ", "") for r in _environment_pip_requirements() if not r.startswith("-e")}
     assert env, "environment.yml has no pip requirements: the parser or the file is broken"
     assert sorted(env) == sorted(declared), (
