@@ -104,8 +104,8 @@ def installed() -> dict | None:
     if spec is not None and spec.submodule_search_locations:
         info = Path(list(spec.submodule_search_locations)[0]) / "version.py"
         text = info.read_text(encoding="utf-8") if info.is_file() else ""
-    cuda = re.search(r"^cuda\b[^=]*=\s*['\"]([\d.]+)['\"]", text, re.M)
-    hip = re.search(r"^hip\b[^=]*=\s*['\"]([\d.]+)", text, re.M)
+    cuda = re.search(r"^cuda\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+    hip = re.search(r"^hip\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)  # e.g. '6.2.41133-dd7f95766' (ROCm's own tag)
     build = f"CUDA {cuda.group(1)}" if cuda else (f"ROCm {hip.group(1)}" if hip else "CPU")
     local = re.search(r"^__version__\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)  # with its +cpu / +cu130 tag
     version = local.group(1) if local else version

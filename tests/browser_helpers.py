@@ -59,7 +59,7 @@ def free_port() -> int:
 
 def notebook_with_cell(source: Path, marker: str, dest: Path) -> str:
     """Copy notebook ``source`` to ``dest`` with outputs cleared; return the source of its cell containing ``marker``."""
-    nb = json.loads(source.read_text())
+    nb = json.loads(source.read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
     if len(cells) != 1:
         raise AssertionError(f"{source} must have exactly one code cell containing {marker!r}, found {len(cells)}")
@@ -119,7 +119,7 @@ def jupyter_lab(root: Path, env: dict, timeout: float = 60, command: list[str] |
 
 
 def _tail(lab: Path, n: int = 3000) -> str:
-    return (lab / "server.log").read_text()[-n:]
+    return (lab / "server.log").read_text(encoding="utf-8")[-n:]
 
 
 def _stop_server(server: subprocess.Popen, base: str, token: str) -> None:

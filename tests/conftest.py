@@ -12,6 +12,11 @@ import pytest  # noqa: E402
 # Planted submissions are graded by the tests, never collected as tests themselves (nbval would run them).
 collect_ignore_glob = ["submissions/*"]
 
+# The tests' servers (the class board, JupyterLab) listen on loopback. urllib sends even 127.0.0.1 through an
+# HTTP proxy that the environment names unless no_proxy says otherwise: many CI runners set one. Children inherit it.
+for _name in ("no_proxy", "NO_PROXY"):
+    os.environ[_name] = ",".join(filter(None, [os.environ.get(_name, ""), "127.0.0.1", "localhost", "::1"]))
+
 NO_REAL_MNIST = "real MNIST not found: set NNWORKSHOP_DATA=<folder containing MNIST/raw> (e.g. ../shared/data)"
 
 

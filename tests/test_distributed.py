@@ -52,7 +52,9 @@ def test_two_processes_equal_one_process_on_the_same_global_batches(train, tmp_p
     print(f"\nlargest |DDP x3 - single process| weight difference after 2 epochs: {diff:.2e}")
     assert diff < 1e-5
     assert result.history.train_loss == pytest.approx(h.train_loss, rel=1e-5)
-    assert result.history.train_acc == pytest.approx(h.train_acc, abs=1e-9)
+    # float32 sums over shards of 22/21/21 rows and a gloo all-reduce round differently from one batch of 64 on any
+    # BLAS: a near-tie may flip one digit's argmax, so accuracy agrees to within one digit, not to the last bit
+    assert result.history.train_acc == pytest.approx(h.train_acc, abs=100 / len(X) + 1e-9)
     assert result.world_size == 3 and result.backend == "gloo"
     assert [(r, b - a) for r, a, b in result.shards] == [(0, 22), (1, 21), (2, 21)]
     # the weights really moved: equality is not the untrained model twice

@@ -69,7 +69,7 @@ def test_exercises_are_up_to_date():
 def test_check_command_reports_a_stale_exercise(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path)]) == 0
     victim = tmp_path / "q1_activations.py"
-    victim.write_text(victim.read_text() + "\n# edited by hand\n")
+    victim.write_text(victim.read_text(encoding="utf-8") + "\n# edited by hand\n")
     assert main(["check", "--out", str(tmp_path)]) == 1
     assert f"{victim} differs from solutions/q1_activations.ipynb" in capsys.readouterr().out
 
@@ -79,16 +79,16 @@ def test_a_newer_tools_stamp_is_not_a_stale_exercise(tmp_path, capsys):
     not the course's content. What the course writes (sources, metadata) still counts."""
     assert main(["build", "--out", str(tmp_path)]) == 0
     py, ipynb = tmp_path / "q1_activations.py", tmp_path / "q1_activations.ipynb"
-    text = py.read_text()
+    text = py.read_text(encoding="utf-8")
     assert "jupytext_version:" in text
     py.write_text(re.sub(r"jupytext_version: \S+", "jupytext_version: 9.99.0", text))
-    nb = json.loads(ipynb.read_text())
+    nb = json.loads(ipynb.read_text(encoding="utf-8"))
     nb["nbformat_minor"] = 4
     ipynb.write_text(json.dumps(nb, indent=2, sort_keys=True))  # another key order and indentation
     assert main(["check", "--out", str(tmp_path)]) == 0, capsys.readouterr()
     nb["metadata"]["nnworkshop"]["exercise"] = "q2"  # what the course writes: caught
     ipynb.write_text(json.dumps(nb))
-    py.write_text(py.read_text().replace("#     display_name: Python 3", "#     display_name: Python 2"))
+    py.write_text(py.read_text(encoding="utf-8").replace("#     display_name: Python 3", "#     display_name: Python 2"))
     assert main(["check", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "q1_activations.ipynb differs" in out and "metadata differs (nnworkshop)" in out
@@ -97,14 +97,14 @@ def test_a_newer_tools_stamp_is_not_a_stale_exercise(tmp_path, capsys):
 
 def test_every_solution_has_an_exercise_and_the_six_topics_exist():
     assert [p.name for p in EXERCISES] == [p.name for p in SOLUTIONS]
-    assert [json.loads(p.read_text())["metadata"]["nnworkshop"]["exercise"] for p in SOLUTIONS] == [
+    assert [json.loads(p.read_text(encoding="utf-8"))["metadata"]["nnworkshop"]["exercise"] for p in SOLUTIONS] == [
         "q1", "q2", "q3", "q4", "q5", "q6"]
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_exercise_has_no_answers_and_no_outputs(path):
-    nb = json.loads(path.read_text())
-    solution = json.loads((ROOT / "solutions" / path.name).read_text())
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    solution = json.loads((ROOT / "solutions" / path.name).read_text(encoding="utf-8"))
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any("SOLUTION" in src for src in code)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb["cells"] if c["cell_type"] == "code")

@@ -32,7 +32,7 @@ def _contents(base, token, path=""):
 
 
 def test_make_lab_runs_nnworkshop_lab():
-    makefile = (ROOT / "Makefile").read_text()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = re.search(r"^lab:.*\n\t(.+)$", makefile, re.M).group(1)
     assert recipe.startswith("$(BIN)/nnworkshop lab"), recipe
 
@@ -59,7 +59,7 @@ def test_a_plain_jupyter_lab_would_list_the_twins(tmp_path):
     """Without nnworkshop lab's settings the twins show: the hiding above is the command's doing."""
     for suffix in (".ipynb", ".py"):
         (tmp_path / f"01_numpy_from_scratch{suffix}").write_text(
-            (ROOT / "notebooks" / f"01_numpy_from_scratch{suffix}").read_text())
+            (ROOT / "notebooks" / f"01_numpy_from_scratch{suffix}").read_text(encoding="utf-8"))
     with jupyter_lab(tmp_path, {}) as (base, token):
         names = sorted(c["name"] for c in _contents(base, token)["content"])
     assert names == ["01_numpy_from_scratch.ipynb", "01_numpy_from_scratch.py"]

@@ -72,14 +72,14 @@ def course_copy(tmp_path):
 def test_a_changed_repository_makes_every_link_stale_until_links_is_run(course_copy):
     pyproject = course_copy / "pyproject.toml"
     old = links.read_publish(pyproject).repository
-    pyproject.write_text(pyproject.read_text().replace(f'Repository = "{old}"', 'Repository = "https://github.com/fork/course"'))
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(f'Repository = "{old}"', 'Repository = "https://github.com/fork/course"'))
     stale = links.run(course_copy, check=True)
     assert "README.md" in stale and "notebooks/03_pytorch_mlp.ipynb" in stale
     assert any("exercises/q1_activations" in s for s in stale) and "solutions/q1_activations.ipynb" in stale
     links.run(course_copy)
     assert links.run(course_copy, check=True) == []
     for path in ("README.md", "notebooks/00_setup.py", "exercises/q6_mnist_model.ipynb", "solutions/q2_softmax.py"):
-        text = (course_copy / path).read_text()
+        text = (course_copy / path).read_text(encoding="utf-8")
         assert "fork/course" in text, f"{path} does not name the new repository"
         assert old.split("github.com/")[1] not in text, f"{path} still names {old}"
 
@@ -156,7 +156,7 @@ def test_no_hub_link_until_a_hub_is_configured(tmp_path):
     publish = links.read_publish(ROOT / "pyproject.toml")
     assert publish.jupyterhub == "", "the course ships without a hub address; instructors add theirs"
     for path in [ROOT / "README.md", *COURSE]:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         assert "example.edu" not in text and "git-pull?" not in text, f"{path.name} shows a hub nobody configured"
     hub = links.Publish(publish.repository, publish.branch, "https://hub.uni.example")
     assert "[JupyterHub](https://hub.uni.example/hub/user-redirect/git-pull?" in hub.line("notebooks/02_mnist.ipynb")
@@ -165,7 +165,7 @@ def test_no_hub_link_until_a_hub_is_configured(tmp_path):
 
 
 def test_a_hub_address_that_is_not_an_address_is_refused(tmp_path):
-    text = (ROOT / "pyproject.toml").read_text().replace("\n[tool.nnworkshop]\n", '\n[tool.nnworkshop]\njupyterhub = "my hub"\n')
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8").replace("\n[tool.nnworkshop]\n", '\n[tool.nnworkshop]\njupyterhub = "my hub"\n')
     (tmp_path / "pyproject.toml").write_text(text)
     with pytest.raises(links.PublishConfigError, match="not a web address"):
         links.read_publish(tmp_path / "pyproject.toml")

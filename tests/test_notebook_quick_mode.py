@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebooks_that_shrink_in_quick_mode_show_the_banner_early(path):
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     if "pick(" not in text:
         return
     cells = [c for c in text.split("# %%") if not c.startswith(" [markdown]")]
@@ -21,5 +21,5 @@ def test_notebooks_that_shrink_in_quick_mode_show_the_banner_early(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_quick_mode_trains_for_at_least_two_epochs(path):
-    for full, quick in re.findall(r"epochs\s*=\s*pick\((\d+),\s*(\d+)\)", path.read_text()):
+    for full, quick in re.findall(r"epochs\s*=\s*pick\((\d+),\s*(\d+)\)", path.read_text(encoding="utf-8")):
         assert int(quick) >= 2, f"{path.name}: epochs = pick({full}, {quick}); a curve needs at least 2 epochs"

@@ -22,12 +22,12 @@ def _name(requirement: str) -> str:
 
 
 def _pyproject():
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def _environment_pip_requirements() -> list[str]:
     """The entries under ``- pip:`` in environment.yml (a tiny parser: no YAML dependency)."""
-    lines = (ROOT / "environment.yml").read_text().splitlines()
+    lines = (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines()
     reqs, inside = [], False
     for line in lines:
         stripped = line.split("#", 1)[0].rstrip()
@@ -45,7 +45,7 @@ def _environment_pip_requirements() -> list[str]:
 
 def _environment_conda_requirements() -> list[str]:
     """The conda entries of environment.yml (top-level ``  - name`` lines, before ``- pip:``)."""
-    lines = (ROOT / "environment.yml").read_text().splitlines()
+    lines = (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines()
     start = lines.index("dependencies:") + 1
     return [m.group(1) for line in lines[start:] if (m := re.match(r"^  - ([^:]+?)\s*(#.*)?$", line))]
 
@@ -95,9 +95,9 @@ def test_runtime_and_dev_dependencies_are_the_course_stack():
 
 
 def test_readme_commands_and_ci_agree():
-    readme = (ROOT / "README.md").read_text()
-    makefile = (ROOT / "Makefile").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make lab" in readme and "make test" in readme
     assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert re.search(r"^make test$", ci, re.M), ".ci/run must call the README's test command"
@@ -169,7 +169,7 @@ def test_quick_mode_switch(monkeypatch):
 
 
 def test_make_lab_binder_and_site_install_their_extras():
-    makefile = (ROOT / "Makefile").read_text()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     installed = re.search(r'pip install .*-e "\.\[([^\]]*)\]"', makefile)
     assert installed, "make install must pip install -e the project with its extras"
     assert {"dev", "lab", "site"} <= set(installed.group(1).split(",")), installed.group(0)

@@ -54,11 +54,11 @@ def test_learners_never_get_standin_digits(clean_env):
     """Only the harness sets the flag: no module of the course, no notebook, no exercise names it."""
     from nnworkshop.data import MNISTNotFoundError, mnist
 
-    setters = [p for p in (ROOT / "nnworkshop").rglob("*.py") if standin.FLAG in p.read_text() and p.name != "standin.py"]
+    setters = [p for p in (ROOT / "nnworkshop").rglob("*.py") if standin.FLAG in p.read_text(encoding="utf-8") and p.name != "standin.py"]
     assert setters == []
     for folder in ("notebooks", "exercises", "solutions"):
         for nb in (ROOT / folder).glob("*.ipynb"):
-            assert standin.FLAG not in nb.read_text(), f"{nb} names {standin.FLAG}"
+            assert standin.FLAG not in nb.read_text(encoding="utf-8"), f"{nb} names {standin.FLAG}"
     os.environ["NNWORKSHOP_DATA"] = str(clean_env / "nothing-here")
     with pytest.raises(MNISTNotFoundError, match="MNIST not found"):
         mnist(train=True, download=False)  # a learner without MNIST gets the fix, not stand-in digits
@@ -66,6 +66,8 @@ def test_learners_never_get_standin_digits(clean_env):
 
 
 def _pytest(env: dict, cache: Path) -> str:
+    # the caller's PYTEST_ADDOPTS (-q, --no-header ...) would change the layout this test reads
+    env = {k: v for k, v in env.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     result = subprocess.run([sys.executable, "-m", "pytest", "-o", f"cache_dir={cache}", FAST_TEST],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -81,7 +83,8 @@ def test_the_run_announces_standin_digits_in_its_header_and_summary(tmp_path):
     out = _pytest(env, cache)
     header, _, rest = out.partition("collected ")
     assert standin.NOTICE in header, f"no notice before the tests run:\n{out}"
-    assert standin.NOTICE in "\n".join(rest.rstrip().splitlines()[-2:]), f"no notice in the summary:\n{out}"
+    results_end = rest.index("[100%]")  # the notice must come after the last test's result, in the summary
+    assert standin.NOTICE in rest[results_end:], f"no notice in the summary:\n{out}"
 
     real = write_synthetic_mnist(tmp_path / "real", n_train=20, n_test=10, seed=1)
     out = _pytest({**env, "NNWORKSHOP_DATA": str(real)}, cache)

@@ -59,7 +59,7 @@ def test_the_script_makefile_runs_chooses_by_nvidia_smi(tmp_path):
     with_driver = _dry_run(tmp_path, with_driver=True)
     assert ti.CPU_INDEX not in with_driver and "an NVIDIA driver is here" in with_driver
     assert "default build" in _dry_run(tmp_path, with_driver=False, TORCH_INDEX="")
-    makefile = (ROOT / "Makefile").read_text()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     install = makefile[makefile.index("$(STAMP):"):].split("\n\n")[0]
     assert install.index("torch_install.py") < install.index("pip install --quiet -e"), "torch first, then the course"
 

@@ -112,9 +112,10 @@ def test_stop_button_while_training(dashboard):
     dashboard.set(epochs=50, batch_size=8, train_size=600)
     dashboard.train_button.click()
     assert dashboard.stop_button.disabled is False and dashboard.train_button.disabled
+    done = dashboard.progress.value  # a loaded machine may finish an epoch or two between the clicks
     dashboard.stop_button.click()
     assert dashboard.wait(30)
-    assert dashboard.runs[0]["status"] == "stopped" and dashboard.runs[0]["epochs_run"] <= 1
+    assert dashboard.runs[0]["status"] == "stopped" and dashboard.runs[0]["epochs_run"] <= done + 1 < 50
 
 
 def test_batch_larger_than_training_set_is_a_message_not_an_error(dashboard):
@@ -202,7 +203,7 @@ def test_runs_save_as_csv(dashboard, tmp_path):
 
     dashboard.csv_path.value = str(tmp_path / "from_button.csv")
     dashboard.save_button.click()
-    assert (tmp_path / "from_button.csv").read_text() == path.read_text()
+    assert (tmp_path / "from_button.csv").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
     assert dashboard.message.startswith("Saved 2 runs to ")
     dashboard.csv_path.value = str(tmp_path / "no" / "such" / "folder.csv")
     dashboard.save_button.click()
