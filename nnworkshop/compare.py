@@ -9,13 +9,14 @@ torch runs on the CPU by default, like NumPy: a GPU would compare two machines, 
 ``original_setup`` repeats the original workshop's comparison, which changed several things at
 once (float64 NumPy, plain SGD against momentum 0.9, different initial weights), so that the
 learner can see what each difference does. Every sentence ``conclusion()`` writes is computed
-from the numbers measured in that run; nothing is assumed about which library wins.
+from the numbers measured in that run; nothing is assumed about which library wins. Who was faster is
+``speed.race``'s call on the per-epoch times, the rule notebook 07 and ``nnworkshop bench`` use too: "too close
+to call" when the epochs' spread includes no difference.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ from .config import SIZES
 from .convert import to_arrays
 from .history import History
 from .table import Table
+from .speed import Race, race
 from .timing import sync_for, timed
 
 
@@ -61,6 +63,11 @@ class Comparison:
         return self.numpy_seconds / self.torch_seconds
 
     @property
+    def race(self) -> Race:
+        """NumPy's and PyTorch's seconds per epoch as a ``speed.Race``: the verdict with its noise."""
+        return race("NumPy", self.numpy_history.seconds, "PyTorch", self.torch_history.seconds)
+
+    @property
     def numpy_pred(self) -> np.ndarray:
         return self.numpy_proba.argmax(axis=1)
 
@@ -76,13 +83,7 @@ class Comparison:
     def conclusion(self) -> str:
         """A few sentences about this run, every number in them measured in it."""
         c = self.config
-        s = self.speedup
-        if math.isclose(s, 1.0, rel_tol=0.05):
-            verdict = f"the two took about the same time ({s:.2f}x)"
-        elif s > 1:
-            verdict = f"PyTorch was {s:.1f}x faster"
-        else:
-            verdict = f"PyTorch was {1 / s:.1f}x slower"
+        verdict = self.race.sentence()
         text = [
             f"On this machine ({c.get('machine', self.device)}) the NumPy network took {self.numpy_seconds:.2f} s "
             f"and PyTorch {self.torch_seconds:.2f} s on {self.device} for {c.get('epochs')} epochs of "
@@ -300,23 +301,11 @@ def original_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size:
 
 def verdict(fair: Comparison, original: Comparison) -> str:
     """What the two races measured, in three sentences: float64 vs float32 time, the accuracy gaps, the winner."""
-    ratio = original.numpy_seconds / fair.numpy_seconds
-    if ratio > 1.05:
-        precision = f"float64 cost {ratio:.2f}x the time of float32 here"
-    elif ratio < 0.95:
-        precision = (f"float64 took only {ratio:.2f}x the time of float32 here: one timing on a busy machine is "
-                     "noisy, so rerun, or use `nnworkshop bench` for repeated measurements")
-    else:
-        precision = "float64 and float32 took about the same time here"
-    if math.isclose(fair.speedup, 1.0, abs_tol=0.05):
-        winner = "NumPy and PyTorch took about the same time"
-    elif fair.speedup > 1:
-        winner = f"PyTorch was {fair.speedup:.2f}x faster than NumPy"
-    else:
-        winner = f"NumPy was {1 / fair.speedup:.2f}x faster than PyTorch"
+    precision = race("float64", original.numpy_history.seconds, "float32", fair.numpy_history.seconds).sentence()
+    winner = fair.race.sentence()
     return "\n".join([
         f"NumPy: {original.numpy_seconds:.2f} s in float64 (original row), {fair.numpy_seconds:.2f} s in float32 "
-        f"(fair row): {precision}.",
+        f"(fair row); per epoch, {precision}.",
         f"Accuracy: in the original setup PyTorch (momentum) scored "
         f"{original.torch_test_acc - original.numpy_test_acc:+.2f} points over NumPy (plain SGD); in the fair setup "
         f"the gap is {fair.torch_test_acc - fair.numpy_test_acc:+.2f} points.",

@@ -68,7 +68,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnworkshop import checkpoint, data, distributed
+from nnworkshop import checkpoint, data, distributed, speed
 from nnworkshop.batches import batch_slices, epoch_orders
 from nnworkshop.config import pick
 from nnworkshop.models import MLP
@@ -224,10 +224,10 @@ assert same < 1e-4, f"torchrun and the notebook launch differ by {same}"
 
 # %%
 def seconds_per_epoch(net_sizes, world_size, threads, n_epochs):
-    """Median time per epoch of a DDP run on the timing digits (starting the processes not counted)."""
+    """Seconds of each epoch of a DDP run on the timing digits (starting the processes not counted)."""
     run = distributed.train(net_sizes, (X_time, y_time), world_size=world_size, threads=threads,
                             epochs=n_epochs, **settings)
-    return float(np.median(run.history.seconds))
+    return run.history.seconds
 
 
 n_time = min(len(X), pick(12000, 2000))
@@ -237,16 +237,14 @@ wide = (784, 1024, 1024, 10)
 t = max(1, cores // 2)
 ways = [(f"1 process, {t} thread(s)", 1, t), (f"1 process, {cores} threads", 1, cores),
         (f"2 processes, {t} thread(s) each", 2, t)]
-print(f"timing on {n_time:,} digits, {cores} core(s), load average before: {os.getloadavg()[0]:.1f}")
+print(f"timing on {n_time:,} digits, {cores} core(s)")
+print(speed.busy() or "load before timing: fine")
 times = {}
 for net in (sizes, wide):
     for name, world_size, threads in ways:
-        times[net, name] = seconds_per_epoch(net, world_size, threads, 1 if net == wide else pick(2, 1))
-        print(f"MLP {net}, {name}: {times[net, name]:.2f} s/epoch")
+        times[net, name] = seconds_per_epoch(net, world_size, threads, pick(3, 2))
+        print(f"MLP {net}, {name}: {np.median(times[net, name]):.2f} s/epoch (median of {len(times[net, name])})")
 print(f"load average after: {os.getloadavg()[0]:.1f}\n")
-
-def faster(before, after):
-    return f"{before / after:.2f}x faster" if after <= before else f"{after / before:.2f}x slower"
 
 
 steps = len(batch_slices(n_time, settings["batch_size"]))
@@ -254,8 +252,9 @@ for net in (sizes, wide):
     params = sum(p.numel() for p in MLP(net).parameters())
     base, threaded, ddp2 = (times[net, name] for name, _, _ in ways)
     print(f"MLP {net}, {params:,} parameters; each of the {steps} steps all-reduces {params * 4 / 1e6:.2f} MB")
-    print(f"   2 processes vs 1 process with {t} thread(s): {faster(base, ddp2)} (2x faster would be perfect)")
-    print(f"   2 processes vs 1 process with {cores} threads: {faster(threaded, ddp2)}")
+    print(f"   against 1 process with {t} thread(s) (2x faster would be perfect): "
+          + speed.race("1 process", base, "2 processes", ddp2).sentence())
+    print(f"   against 1 process with {cores} threads: " + speed.race("1 process", threaded, "2 processes", ddp2).sentence())
 
 # %% [markdown]
 # **What decides these numbers.** Two processes on one machine use the same cores that one process could use

@@ -13,6 +13,8 @@ import sys
 import numpy as np
 import pytest
 
+from nnworkshop.speed import race
+
 from nnworkshop import bench
 
 RESULT_FIELDS = {"name", "device", "seconds", "median_s", "best_s", "warmup_seconds", "traced_peak_mb", "rss_peak_mb",
@@ -40,6 +42,12 @@ def test_python_dash_m_json_has_every_field(tmp_path):
         assert r["speedup_vs_a"] == pytest.approx(out["results"]["a"]["median_s"] / r["median_s"])
         assert r["over_floor"] == pytest.approx(r["median_s"] / out["results"]["d"]["median_s"])
     assert out["results"]["a"]["speedup_vs_a"] == pytest.approx(1.0)
+    # the verdicts come from the rounds (speed.race), the rule notebooks 05 and 07 use
+    assert out["results"]["a"]["verdict_vs_a"] is None
+    for key in ("b", "c", "d", "d_numpy"):
+        expected = race("(a)", out["results"]["a"]["seconds"], f"({key})", out["results"][key]["seconds"]).sentence()
+        assert out["results"][key]["verdict_vs_a"] == expected
+    assert "load_warning" in out
     # (a) keeps the 200 synthetic digits as uint8, the others one float32 copy of the 200 rows
     assert out["results"]["a"]["data_mb"] == pytest.approx((200 * 784 + 200 * 8) / 2**20)
     assert out["results"]["b"]["data_mb"] == pytest.approx(200 * (784 * 4 + 8) / 2**20)
@@ -57,6 +65,7 @@ def test_prints_a_table_with_every_contender(capsys):
     for key in ("(a)", "(b)", "(c)", "(d)", "(d_numpy)"):
         assert key in out
     assert "synthetic" in out and "on cpu" in out and "issue" not in out
+    assert "(b) against (a): (a) took" in out and "measured once each: too few to call" in out  # one epoch timed
 
 
 def test_the_nnworkshop_command_passes_its_options_to_bench(capsys):

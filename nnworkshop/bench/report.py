@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from ..speed import busy, race
 from ..timing import DEFAULT_EPOCHS, time_interleaved
 from .contenders import (CONTENDERS, DEFAULT_SAMPLES, gemm_flops, gemm_floor_numpy_runner, gemm_floor_torch_runner,
                          load_data, numpy_runner, original_runner, torch_runner)
@@ -60,6 +61,9 @@ def run_bench(samples: int = DEFAULT_SAMPLES, epochs: int = DEFAULT_EPOCHS, batc
     float_mb = (bench_data.X_np.nbytes + bench_data.y_np.nbytes) / 2**20
     data_mb = {"a": uint8_mb, "b": float_mb, "c": float_mb, "d": float_mb, "d_numpy": float_mb}
     run_epochs = {key: runners[key]() for key in only}
+    load = busy()  # before timing: a loaded machine makes every verdict below noisier
+    if load:
+        log(load)
     timings = time_interleaved(run_epochs, epochs, {key: devices[key] for key in only}, log=log)
     results = {}
     for key, timing in timings.items():
@@ -69,6 +73,8 @@ def run_bench(samples: int = DEFAULT_SAMPLES, epochs: int = DEFAULT_EPOCHS, batc
         r["speedup_vs_a"] = results["a"]["median_s"] / r["median_s"] if "a" in results else None
         r["over_floor"] = r["median_s"] / results["d"]["median_s"] if "d" in results else None
         r["over_numpy_floor"] = r["median_s"] / results["d_numpy"]["median_s"] if "d_numpy" in results else None
+        r["verdict_vs_a"] = (race("(a)", results["a"]["seconds"], f"({key})", r["seconds"]).sentence()
+                             if "a" in results and key != "a" else None)
     flops = gemm_flops(bench_data.samples)
     for key in ("d", "d_numpy"):
         if key in results:
@@ -92,6 +98,7 @@ def run_bench(samples: int = DEFAULT_SAMPLES, epochs: int = DEFAULT_EPOCHS, batc
         "epoch_gemm_gflop": flops / 1e9,
         "results": results,
         "import_cost": None,
+        "load_warning": load,
     }
     if imports:
         log("import cost: fresh Python processes ...")
@@ -122,6 +129,12 @@ def format_report(out: dict) -> str:
             f"{_fmt(r.get('data_mb'), '.1f'):>6} MB"
         )
     d = out["results"].get("d")
+    verdicts = [f"  ({key}) against (a): {r['verdict_vs_a']}" for key, r in out["results"].items() if r.get("verdict_vs_a")]
+    if verdicts:
+        lines += ["", "  Who is faster, round by round (the rule notebooks 05 and 07 use; 'too close to call' when the "
+                      "rounds' spread includes no difference):", *verdicts]
+    if out.get("load_warning"):
+        lines += ["", f"  Note: {out['load_warning']}."]
     lines.append("")
     lines.append("  s/epoch: median; best: the fastest epoch (the least disturbed by other work); ratios use the medians.")
     lines.append(f"  vs (a): how many times faster than the original's loop; / (d): how many times the GEMM floor "
