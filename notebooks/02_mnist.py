@@ -84,7 +84,9 @@ assert tuple(image.shape) == (1, 28, 28) and image.dtype == torch.float32
 # %% [markdown]
 # ## Normalisation, explained
 #
-# The files store each pixel as a byte, 0 (black background) to 255 (white ink). `ToTensor()` divides by 255,
+# The files store each pixel as a byte: 0 where there is no ink (the background) up to 255 where the ink is
+# fullest. (The grids in this course draw ink dark on a light page, matplotlib's `gray_r` colour map, the way a
+# digit looks on paper; a plain `gray` map would show the same numbers as light ink on black.) `ToTensor()` divides by 255,
 # giving values in $[0, 1]$. Then `Normalize(mean, std)` computes $(x - \text{mean}) / \text{std}$ for every
 # pixel. The numbers 0.1307 and 0.3081 are the mean and standard deviation of all pixels of the 60,000 MNIST
 # training images, so after normalisation the pixels have mean ≈ 0 and standard deviation ≈ 1.
