@@ -81,7 +81,10 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # The original workshop called this `sigmoid_derivative(x)` and passed it the *activation*, not `x`: correct
 # arithmetic, misleading name (calling it on `z` gives a wrong gradient silently). Here the name says what it
-# takes.
+# takes. That is the course's one convention, here, in `nnworkshop.scratch` and in the exercises:
+# `sigmoid_grad(z)` takes the input (as exercise q1 asks), `sigmoid_grad_from_output(a)` the output; a loss
+# named plainly takes logits (`cross_entropy(z, y)` in exercise q2, like PyTorch's), and one that takes
+# probabilities says so (`cross_entropy_from_probs` below).
 
 # %%
 def sigmoid(z):
@@ -126,8 +129,8 @@ def softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def cross_entropy(probs, y):
-    """Mean over the batch of -log(probability of the true class)."""
+def cross_entropy_from_probs(probs, y):
+    """Mean over the batch of -log(probability of the true class), from probabilities (the softmax's output)."""
     n = len(y)
     return -np.mean(np.log(probs[np.arange(n), y]))
 
@@ -214,7 +217,7 @@ def train(params, X, y, lr=1.0, epochs=5000):
     losses = []
     for epoch in range(epochs):
         P, cache = forward(params, X)
-        losses.append(cross_entropy(P, y))
+        losses.append(cross_entropy_from_probs(P, y))
         grads = backward(params, cache, y)
         for name in params:                       # the update: step against the gradient
             params[name] -= lr * grads[name]
@@ -344,7 +347,7 @@ plots.decision_boundary(gx, gy, prob1, X, y)
 
 # %%
 def loss_of(params, X, y):
-    return cross_entropy(forward(params, X)[0], y)
+    return cross_entropy_from_probs(forward(params, X)[0], y)
 
 
 def numeric_gradient(params, X, y, h=1e-6):
@@ -394,7 +397,7 @@ import inspect
 from nnworkshop import scratch
 
 print(inspect.getsource(scratch.Sigmoid))
-print(inspect.getsource(scratch.activations.sigmoid_grad))
+print(inspect.getsource(scratch.activations.sigmoid_grad_from_output))
 
 # %% [markdown]
 # and its `Linear` layer's backward pass: $\partial L/\partial W = g^\top x$, $\partial L/\partial b = \sum g$,

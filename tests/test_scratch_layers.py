@@ -83,8 +83,11 @@ def test_activation_functions_and_derivatives():
     np.testing.assert_array_equal(S.relu_grad(x), [0, 0, 1, 1])
     s = S.sigmoid(x)
     np.testing.assert_allclose(s, 1 / (1 + np.exp(-x)))
-    np.testing.assert_allclose(S.sigmoid_grad(s), np.exp(-x) / (1 + np.exp(-x)) ** 2)
-    np.testing.assert_allclose(S.tanh_grad(S.tanh(x)), 1 / np.cosh(x) ** 2)
+    exact_sigmoid, exact_tanh = np.exp(-x) / (1 + np.exp(-x)) ** 2, 1 / np.cosh(x) ** 2
+    np.testing.assert_allclose(S.sigmoid_grad(x), exact_sigmoid)  # f_grad takes the input
+    np.testing.assert_allclose(S.sigmoid_grad_from_output(s), exact_sigmoid)  # f_grad_from_output the output
+    np.testing.assert_allclose(S.tanh_grad(x), exact_tanh)
+    np.testing.assert_allclose(S.tanh_grad_from_output(S.tanh(x)), exact_tanh)
     with np.errstate(over="raise", invalid="raise"):  # no overflow for extreme inputs
         big = S.sigmoid(np.array([-1000.0, 1000.0], dtype=np.float32))
     np.testing.assert_array_equal(big, [0.0, 1.0])

@@ -10,20 +10,21 @@ Read it in this order: ``activations`` (functions and derivatives), ``parameter`
 """
 
 from . import activations
-from .activations import log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad
+from .activations import (log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, sigmoid_grad_from_output, softmax, tanh,
+                          tanh_grad, tanh_grad_from_output)
 from .build import mlp
 from .gradcheck import check_layer, gradient_check, numerical_gradient, rel_error
 from .init import as_rng, he_normal, init_weight, xavier_uniform
 from .layers import Dropout, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
-from .loss import SoftmaxCrossEntropy
+from .loss import SoftmaxCrossEntropy, cross_entropy, cross_entropy_grad
 from .optim import SGD, Adam, Optimizer
 from .parameter import Parameter
 from .train import evaluate, fit, predict, predict_proba
 from .xor import xor_data, xor_net
 
 __all__ = [
-    "activations", "log_softmax", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "softmax", "tanh",
-    "tanh_grad", "mlp", "check_layer", "gradient_check", "numerical_gradient", "rel_error", "as_rng",
+    "activations", "log_softmax", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "sigmoid_grad_from_output",
+    "softmax", "tanh", "tanh_grad", "tanh_grad_from_output", "cross_entropy", "cross_entropy_grad", "mlp", "check_layer", "gradient_check", "numerical_gradient", "rel_error", "as_rng",
     "he_normal", "init_weight", "xavier_uniform", "Dropout", "LeakyReLU", "Linear", "Module", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "SoftmaxCrossEntropy", "SGD", "Adam", "Optimizer", "Parameter",
     "evaluate", "fit", "predict", "predict_proba", "xor_data", "xor_net",

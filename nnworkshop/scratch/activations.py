@@ -1,8 +1,15 @@
 """Activation functions and their derivatives as plain NumPy functions.
 
 The layers in ``layers.py`` call these; read them side by side with the maths.
-Each ``*_grad`` takes what its layer cached in the forward pass and returns
-the elementwise derivative.
+
+One convention, the same in notebook 01, here, and exercises q1 and q2, so that a wrong guess is impossible:
+
+- ``f_grad(x)`` takes the **input** ``x`` and returns d f / dx at ``x`` (what q1 asks for);
+- ``f_grad_from_output(y)`` takes the **output** ``y = f(x)``: the cheaper form a layer uses, since it keeps
+  its output from the forward pass (``sigmoid_grad_from_output(s) = s (1 - s)``).
+
+Losses take **logits** (``loss.cross_entropy(logits, y)``, like ``torch.nn.functional.cross_entropy``); the
+form that takes probabilities says so in its name (01's ``cross_entropy_from_probs``).
 """
 
 from __future__ import annotations
@@ -37,7 +44,12 @@ def sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_grad(s):
+def sigmoid_grad(x):
+    """d sigmoid / dx at the input ``x``: s (1 - s) with s = sigmoid(x)."""
+    return sigmoid_grad_from_output(sigmoid(x))
+
+
+def sigmoid_grad_from_output(s):
     """d sigmoid / dx written in terms of the output ``s = sigmoid(x)``: s (1 - s)."""
     return s * (1 - s)
 
@@ -47,7 +59,12 @@ def tanh(x):
     return np.tanh(x)
 
 
-def tanh_grad(t):
+def tanh_grad(x):
+    """d tanh / dx at the input ``x``: 1 - tanh(x)^2."""
+    return tanh_grad_from_output(np.tanh(x))
+
+
+def tanh_grad_from_output(t):
     """d tanh / dx written in terms of the output ``t = tanh(x)``: 1 - t^2."""
     return 1 - t * t
 

@@ -153,7 +153,7 @@ class Sigmoid(Module):
         return self.out
 
     def backward(self, grad_out, need_input_grad: bool = True):
-        return grad_out * F.sigmoid_grad(self.out) if need_input_grad else None
+        return grad_out * F.sigmoid_grad_from_output(self.out) if need_input_grad else None
 
     def __repr__(self) -> str:
         return "Sigmoid()"
@@ -167,7 +167,7 @@ class Tanh(Module):
         return self.out
 
     def backward(self, grad_out, need_input_grad: bool = True):
-        return grad_out * F.tanh_grad(self.out) if need_input_grad else None
+        return grad_out * F.tanh_grad_from_output(self.out) if need_input_grad else None
 
     def __repr__(self) -> str:
         return "Tanh()"
