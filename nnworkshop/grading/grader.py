@@ -147,6 +147,8 @@ def _grade(path: Path, batch: "Batch") -> Result:
             result.notes.extend(n for n in ctx.notes if n not in result.notes)
             earned += cr.earned
         result.scores[exercise] = float(min(max(earned, 0.0), POINTS[exercise]))
+        if session.refused:  # what it sent broke the protocol's budget: no grade, whatever it earned before
+            result.scores[exercise] = 0.0
     finally:
         session.close()
         first = session.children[0] if session.children else None
@@ -202,6 +204,14 @@ class Batch:
         read, hide = policy.mounts(self._read, self.protected)
         self.rootfs = {"read": read, "hide": hide}
         self.zygotes = Zygotes(self.child_env(self.workdir), opts.startup_timeout) if opts.prepared else None
+
+    def wall_config(self, folder: str) -> dict:
+        """The part of a child's configuration that says which wall it builds around itself."""
+        return {
+            "isolation": {"namespaces": self.kernel, "landlock": self.kernel},
+            "landlock_rules": [[p, r] for p, r in self.landlock_rules(folder)] if self.kernel else [],
+            "rootfs": self.rootfs,
+        }
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""
