@@ -41,13 +41,15 @@ def _nd(i: int, shape, dtype="<f8") -> str:
 BLOB = 8 * MB
 HOSTILE = {
     "huge shape": (_body(_nd(0, [2**33, 2**31]), [0]), 2**64 * 8, "does not match its shape"),
-    "one array named many times": (_body("[" + ",".join([_nd(0, [BLOB // 8])] * 5000) + "]", [BLOB], bytes(BLOB)),
-                                   5000 * BLOB, "named twice"),
+    "one array named many times": (_body("[" + ",".join([_nd(0, [BLOB // 8])] * 1000) + "]", [BLOB], bytes(BLOB)),
+                                   1000 * BLOB, "named twice"),
     "many small arrays": (_body("[" + ",".join(_nd(i, [1]) for i in range(5000)) + "]", [8] * 5000, bytes(8 * 5000)),
-                          5000 * 112, "arrays, over"),
+                          5000 * 112, "objects, over"),
     "deep nesting": (_body("[" * 200_000 + "]" * 200_000, []), None, "nests deeper"),
     "a million values": (_body("[" + "0," * 499_999 + "0]", []), 500_000 * 8, "values, over"),
-    "many objects": (_body("[" + ",".join(['{"__map__":[]}'] * 30_000) + "]", []), 30_000 * 232, "objects, over"),
+    "many objects": (_body("[" + ",".join(["{}"] * 30_000) + "]", []), 30_000 * 64, "objects, over"),
+    "many arrays in few objects": (_body("[" + ",".join(_nd(0, [1]) for i in range(1)) + "]", [8] * 5000, bytes(8)),
+                                   None, "arrays, over"),
     "header over budget": (_body('"' + "x" * (2 * MB) + '"', []), 2 * MB, "byte limit"),
     "non-ASCII header": (_body('"\u00e9"'.encode("utf-16").decode("latin-1"), []), None, "not ASCII"),
     "bytes no value names": (_body("0", [BLOB], bytes(BLOB)), None, "no value names"),
@@ -68,7 +70,7 @@ def test_a_hostile_message_is_refused_within_budget(name):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 2 * len(body) + 8 * MB, f"decoding allocated {peak / MB:.1f} MB"
+    assert peak < len(body) + 2 * MB, f"decoding allocated {peak / MB:.1f} MB"
     assert seconds < 1.0
 
 

@@ -36,7 +36,8 @@ class Budget:
     header: int  # bytes of JSON
     depth: int  # JSON nesting (a dict is three levels: {"__map__": [[k, v]]})
     values: int  # JSON values of every kind (numbers, strings, lists, objects) together
-    objects: int  # JSON objects ({...}: a dict or an array's description), the dearest value to build
+    objects: int  # JSON objects ({...}: a dict or an array's description), the dearest value to build; counted
+    # before the header is parsed, so it also bounds the arrays before their descriptions are built
     arrays: int  # arrays
     array_bytes: int  # bytes of all arrays together
     ndim: int  # dimensions of one array
@@ -51,7 +52,7 @@ class Budget:
 
 # What the grader accepts from a child: the largest honest reply is q6's predictions for a few thousand digits
 # (2000 × 10 float64 = 160 KB) or a traceback of 3 KB; this leaves a hundred times that.
-REPLY = Budget(message=16 * 2**20, header=2**20, depth=64, values=200_000, objects=20_000, arrays=4096,
+REPLY = Budget(message=16 * 2**20, header=2**20, depth=64, values=100_000, objects=4096, arrays=4096,
                array_bytes=16 * 2**20, ndim=8)
 # What a child accepts from its grader (trusted: it only guards against a broken pipe): the hidden digits travel here.
 REQUEST = Budget(message=256 * 2**20, header=16 * 2**20, depth=64, values=2_000_000, objects=200_000, arrays=65536,
@@ -105,13 +106,19 @@ def check_length(n: int, budget: Budget) -> None:
 def scan_header(head, budget: Budget) -> None:
     """Count what ``json.loads(head)`` would build, without building it: refuse non-ASCII bytes, a header over
     ``budget.header`` bytes, nesting deeper than ``budget.depth``, more than ``budget.values`` values or
-    ``budget.objects`` objects. Cost: a regular expression and a numpy sum over the header's bytes."""
+    ``budget.objects`` objects. Cost: a regular expression and numpy sums over the header's bytes, in chunks;
+    about twice the header's bytes of memory."""
     if len(head) > budget.header:
         raise ProtocolError(f"a header of {len(head)} bytes is over the {budget.header} byte limit")
     head = bytes(head)
     if not head.isascii():
         raise ProtocolError("the header is not ASCII JSON")
-    bare = _STRING.sub(b"0", head)  # every string becomes one value; what is left holds no quote
+    bare, last = bytearray(), 0
+    for m in _STRING.finditer(head):  # every string becomes one value (streamed: no list of pieces is built)
+        bare += head[last : m.start()]
+        bare += b"0"
+        last = m.end()
+    bare += head[last:]
     if b'"' in bare:
         raise ProtocolError("the header has an unterminated string")
     level = top = opens = commas = objects = 0
