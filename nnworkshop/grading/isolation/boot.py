@@ -80,16 +80,16 @@ def lock_down(cfg: dict) -> dict:
     (no-userns wall) the seccomp filter, each when asked; returns what applied."""
     applied = {}
     uid = cfg["isolation"].get("uid")
-    if uid is not None:
-        identity.become(int(uid))
-        applied["user"] = f"{uid}, no groups, no capabilities"
-    elif cfg["isolation"].get("namespaces") or cfg["isolation"].get("wall") == "no-userns":
+    if uid is None and (cfg["isolation"].get("namespaces") or cfg["isolation"].get("wall") == "no-userns"):
         syscalls.drop_capabilities()
         applied["capabilities"] = "none"
-    if cfg["isolation"].get("landlock"):
+    if cfg["isolation"].get("landlock"):  # before the user changes: the rules' paths are opened with the grader's rights
         got = landlock.restrict([(p, int(r)) for p, r in cfg["landlock_rules"]])
         applied["landlock"] = f"ABI {got['abi']}: files" + (", tcp" if got["net"] else "") + (
             ", signals, abstract sockets" if got["scope"] else "")
+    if uid is not None:
+        identity.become(int(uid))
+        applied["user"] = f"{uid}, no groups, no capabilities"
     if cfg["isolation"].get("seccomp"):
         applied["seccomp"] = seccomp.confine()
     return applied
