@@ -168,7 +168,7 @@ def test_a_user_of_its_own_closes_the_graders_files_and_processes(tmp_path):
                 print(name, "REACHED")
         tries("read before", lambda: open({str(secret)!r}).read())
         tries("signal before", lambda: os.kill({victim.pid}, 0))
-        identity.become(identity.pick())
+        identity.become(identity.pick(), os.getppid())
         tries("read", lambda: open({str(secret)!r}).read())
         tries("signal", lambda: os.kill({victim.pid}, 0))
         tries("root again", lambda: os.setuid(0))
@@ -189,11 +189,56 @@ def test_a_user_of_its_own_closes_the_graders_files_and_processes(tmp_path):
 
 def test_a_grader_where_user_namespaces_are_refused_picks_the_no_userns_wall():
     code = ("import json; from nnworkshop.grading import isolation; r = isolation.probe(); "
-            "print(json.dumps([r['namespaces'], isolation.choose(r), isolation.describe(r)]))")
+            "print(json.dumps([r['namespaces'], isolation.choose(r), isolation.describe(r), r['user']]))")
     proc = subprocess.run([sys.executable, str(HERE / "nouserns.py"), "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    namespaces, wall, text = __import__("json").loads(proc.stdout.splitlines()[-1])
+    namespaces, wall, text, user = __import__("json").loads(proc.stdout.splitlines()[-1])
     assert namespaces.startswith("unavailable") and "not permitted" in namespaces
     assert wall == "no-userns"
     assert text.startswith("no user namespaces: ") and "seccomp" in text and "landlock ABI" in text
+    assert ("a user of its own" in text) == (user == "own"), (text, user)
+
+
+def _python_under_root() -> str | None:
+    """The folder right under /root that holds Python, when /root is what keeps submissions from a user of their own."""
+    why = isolation.probe().get("user", "")
+    prefix = os.path.realpath(sys.base_prefix)
+    if "/root is closed" in why and prefix.startswith("/root/"):
+        return "/root/" + prefix.split("/")[2]
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a process a user of its own")
+def test_behind_the_wall_with_a_user_of_its_own(tmp_path, synthetic_mnist_root):
+    """The whole no-userns wall with its own-user layer, graded end to end: where this machine's Python lies in
+    /root (closed to other users), in a mount namespace of the test's own where /root is open (tests/openroot.sh)."""
+    keep = _python_under_root()
+    if isolation.probe().get("user") != "own" and keep is None:
+        pytest.skip(f"no user of its own here: {isolation.probe().get('user')}")
+    grades = tmp_path / "grades.csv"
+    sub = tmp_path / "attack.py"
+    sub.write_text(ATTACK.replace("@@GRADES@@", str(grades))
+                   .replace("@@SOLUTIONS@@", str(REPO / "solutions" / "q1_activations.py"))
+                   .replace("@@TEST_LABELS@@", str(synthetic_mnist_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte")))
+    code = textwrap.dedent(f'''
+        import json, os
+        from nnworkshop.grading import isolation
+        from nnworkshop.grading.grader import Options, grade
+        assert isolation.probe()["user"] == "own", isolation.probe()
+        rs = grade([{str(sub)!r}, {str(REPO / "solutions" / "q1_activations.ipynb")!r}],
+                   Options(exercise="q1", cell_timeout=20, timeout=60, memory_mb=300, guard=False,
+                           isolation="no-userns", data_root={str(synthetic_mnist_root)!r}))
+        print(json.dumps([[r.status, r.total, r.isolation, r.output] for r in rs]))
+    ''')
+    wrap = ["unshare", "-m", "--propagation", "private", str(HERE / "openroot.sh")] if keep else []
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    proc = subprocess.run([*wrap, sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OPENROOT_KEEP": keep or "", "OPENROOT_HOLD": str(hold)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (attack, honest) = __import__("json").loads(proc.stdout.splitlines()[-1])
+    assert "a user of its own" in attack[2], attack[2]
+    for name in ("solutions", "real test labels", "leave a process behind"):
+        assert f"{name}: refused" in attack[3], attack[3]
+    assert honest[:2] == ["ok", 10.0] and attack[:2] == ["ok", 10.0]

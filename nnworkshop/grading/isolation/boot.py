@@ -88,7 +88,7 @@ def lock_down(cfg: dict) -> dict:
         applied["landlock"] = f"ABI {got['abi']}: files" + (", tcp" if got["net"] else "") + (
             ", signals, abstract sockets" if got["scope"] else "")
     if uid is not None:
-        identity.become(int(uid))
+        identity.become(int(uid), cfg["parent_pid"])
         applied["user"] = f"{uid}, no groups, no capabilities"
     if cfg["isolation"].get("seccomp"):
         applied["seccomp"] = seccomp.confine()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 
 from . import syscalls
 
@@ -54,9 +55,10 @@ def give_folder(folder: str, uid: int) -> None:
     os.chmod(folder, 0o700)
 
 
-def become(uid: int) -> None:
-    """Drop this process (no submitted code has run yet) to ``uid``/``uid`` with no groups and no capabilities;
-    raises ``OSError`` when it cannot, or when the change did not hold."""
+def become(uid: int, parent_pid: int) -> None:
+    """Drop this process (no submitted code has run yet) to ``uid``/``uid`` with no groups and no capabilities,
+    still dying with ``parent_pid`` (the kernel clears ``PR_SET_PDEATHSIG`` when the user changes: set again, and the
+    parent checked, after the change); raises ``OSError`` when it cannot, or when the change did not hold."""
     syscalls.drop_bounding_set()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -72,3 +74,6 @@ def become(uid: int) -> None:
     # setuid made the process non-dumpable, which hands its own /proc/self files to root; make them its own again
     # (nothing can ptrace it: the seccomp filter refuses ptrace, and no other process has this user)
     syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died while the setting was cleared
+        os._exit(70)
