@@ -146,6 +146,7 @@ class Child:
         self.group = None
         self.buf = bytearray()
         self.killed_for: tuple[str, str] | None = None
+        self.done = False  # killed, waited for, its cgroup removed and its pipes closed
         self.rss_limit_kb = None
         try:
             if zygote is not None:
@@ -196,6 +197,8 @@ class Child:
         """Kill the process and everything it started (its cgroup, its PID namespace, its process group)."""
         if status and self.killed_for is None:
             self.killed_for = (status, detail)
+        if self.done:  # killed and cleaned up already (a restart kills the child a failed request has killed)
+            return
         if self.proc.poll() is None and hasattr(self.proc, "kill_group"):  # forked from the zygote
             self.proc.kill_group()
         elif self.proc.poll() is None:
@@ -209,6 +212,7 @@ class Child:
         if self.group is not None:
             self.group.remove()
         self.registry.discard(self)
+        self.done = True
         for fd in (self.cmd_w, self.res_r):
             try:
                 os.close(fd)
