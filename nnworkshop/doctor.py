@@ -74,7 +74,10 @@ def run_doctor(out=None) -> int:
 
     layers = isolation.probe()
     lacking = isolation.missing(layers)
-    say(f"  grading      {'kernel sandbox: ' + isolation.describe(layers) if not lacking else 'no kernel sandbox here'}")
+    wall = None if lacking else isolation.choose(layers)
+    say(f"  grading      {f'kernel sandbox ({wall} wall): ' + isolation.describe(layers, wall) if wall else 'no kernel sandbox here (--isolation=guard-only is not a wall)'}")
+    for layer in ("namespaces", "landlock", "seccomp", "user", "cgroup"):
+        say(f"               {layer:<11}{layers.get(layer, 'not probed')}")
     for line in lacking:  # only instructors who grade need it: a note, not a problem for learners
         say(f"               missing {line}")
 

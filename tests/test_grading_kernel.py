@@ -1,9 +1,9 @@
 """The kernel's wall: every attack in tests/submissions/kernel/ works as a plain script, and fails when graded.
 
-Each attack is run three ways: as a plain Python script (it reaches what it aims at: the attack is real),
-graded with the kernel sandbox and the guard switched off (the kernel alone stops it), and graded as an
-instructor would (kernel + guard). Honest submissions graded in the same batches keep full marks, and a
-classmate's notebook in the batch is neither read nor changed.
+Each attack is run as a plain Python script (it reaches what it aims at: the attack is real), then graded behind
+each wall (``WALLS``: the namespace wall, and the no-userns wall that machines refusing user namespaces get), with
+the guard switched off (the kernel alone stops it) and as an instructor would (kernel + guard). Honest submissions
+graded in the same batches keep full marks, and a classmate's notebook in the batch is neither read nor changed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ KERNEL = HERE / "submissions" / "kernel"
 REPO = HERE.parent
 MISSING = isolation.missing(isolation.probe())
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"no kernel sandbox here: {MISSING}")
+WALLS = [w for w in isolation.WALLS if not isolation.missing(isolation.probe(), w)]
+# What the no-userns wall does not stop, said in docs/grading.md: without a mount namespace every path exists, and
+# stat() (names, sizes, times; never the contents) is not something Landlock or seccomp can refuse by path.
+GAPS = {"namespaces": (), "no-userns": ("stat the solutions",)}
 ATTEMPTS = ("classmate's notebook", "solutions copy", "hidden test labels", "grader /proc cmdline",
             "grader in /proc scan", "host secret", "tcp to 127.0.0.1", "udp to 127.0.0.1", "abstract unix socket",
             "write /tmp", "write /dev/shm", "overwrite classmate", "fifo outside", "unix socket of the host",
@@ -189,37 +193,53 @@ def test_every_attack_works_without_the_sandbox(world):
 
 @pytest.fixture(scope="module")
 def graded(world):
-    """Two batches with the kernel sandbox: the guard off (the kernel alone), and as an instructor grades."""
+    """Per wall, two batches: the guard off (the kernel alone), and as an instructor grades."""
     before = world["classmate"].read_bytes()
     honest = REPO / "solutions" / "q1_activations.ipynb"
     batches = {}
-    for guard in (False, True):
-        subs = [world["make"]("escape.py"), world["make"]("thread_bomb.py"), world["make"]("fork_bomb.py"),
-                world["make"]("memfd_bomb.py"), world["classmate"], honest]
-        opts = Options(exercise="q1", cell_timeout=20, timeout=120, memory_mb=300, guard=guard,
-                       data_root=str(world["data"]))
-        results = grade(subs, opts, workers=2)
-        batches[guard] = {Path(r.path).name: r for r in results}
+    for wall in WALLS:
+        for guard in (False, True):
+            subs = [world["make"]("escape.py"), world["make"]("thread_bomb.py"), world["make"]("fork_bomb.py"),
+                    world["make"]("memfd_bomb.py"), world["classmate"], honest]
+            opts = Options(exercise="q1", cell_timeout=20, timeout=120, memory_mb=300, guard=guard,
+                           data_root=str(world["data"]), isolation=wall)
+            results = grade(subs, opts, workers=2)
+            batches[wall, guard] = {Path(r.path).name: r for r in results}
     time.sleep(0.5)
     return batches, before
 
 
-@pytest.mark.parametrize("guard", [False, True], ids=["kernel-alone", "kernel+guard"])
-def test_the_sandbox_refuses_every_attack(graded, world, guard):
-    results = graded[0][guard]
+BOTH = pytest.mark.parametrize("wall, guard", [(w, g) for w in isolation.WALLS for g in (False, True)],
+                               ids=[f"{w}-{'kernel+guard' if g else 'kernel-alone'}" for w in isolation.WALLS
+                                    for g in (False, True)])
+
+
+def _batch(graded, wall, guard):
+    if wall not in WALLS:
+        pytest.skip(f"the {wall} wall cannot be built here: {isolation.missing(isolation.probe(), wall)}")
+    return graded[0][wall, guard]
+
+
+@BOTH
+def test_the_sandbox_refuses_every_attack(graded, world, wall, guard):
+    results = _batch(graded, wall, guard)
     out = results["escape.py"].output
-    # without the guard, forking works inside the sandbox (up to the task limit); what must not happen is the
-    # process outliving grading, which test_nothing_reached_the_outside checks
-    expected = ATTEMPTS if guard else [a for a in ATTEMPTS if a != "leave a process behind"]
+    # without the guard, forking works inside the namespace wall (up to the task limit); what must not happen is
+    # the process outliving grading, which test_nothing_reached_the_outside checks. The no-userns wall's seccomp
+    # filter refuses every new process.
+    forks = guard or wall == "no-userns"
+    expected = [a for a in ATTEMPTS if a not in GAPS[wall] and (forks or a != "leave a process behind")]
     for name in expected:
         assert f"{name}: refused" in out, (name, out)
+    for name in GAPS[wall]:
+        assert f"{name}: REACHED" in out, (name, "a documented gap closed: update GAPS and docs/grading.md")
     assert out.count("REACHED") == len(ATTEMPTS) - len(expected), out
     assert (results["escape.py"].total, results["escape.py"].status) == (10, "ok")
 
 
-@pytest.mark.parametrize("guard", [False, True], ids=["kernel-alone", "kernel+guard"])
-def test_bombs_stop_at_the_kernel_limits(graded, guard):
-    results = graded[0][guard]
+@BOTH
+def test_bombs_stop_at_the_kernel_limits(graded, wall, guard):
+    results = _batch(graded, wall, guard)
     threads = results["thread_bomb.py"]
     assert (threads.total, threads.status) == (10, "ok")
     n = int(threads.output.split("threads started: ")[1].split()[0])
@@ -227,7 +247,7 @@ def test_bombs_stop_at_the_kernel_limits(graded, guard):
     forks = results["fork_bomb.py"]
     assert (forks.total, forks.status) == (10, "ok")
     n = int(forks.output.split("processes started: ")[1].split()[0])
-    assert n < Options().max_tasks if not guard else n == 0, forks.output
+    assert n < Options().max_tasks if not guard and wall == "namespaces" else n == 0, forks.output
     memfd = results["memfd_bomb.py"]
     assert (memfd.total, memfd.status) == (5, "memory"), memfd.detail
 
@@ -252,19 +272,24 @@ def test_honest_submissions_in_the_same_batch_keep_full_marks(graded):
             assert (results[name].total, results[name].status) == (10, "ok"), results[name].detail
 
 
-def test_children_die_with_the_grader(world, tmp_path):
-    """SIGKILL the grader mid-batch: the prepared process and the submission's processes (holder, init, runner)
-    go with it."""
+@pytest.mark.parametrize("wall", isolation.WALLS)
+def test_children_die_with_the_grader(world, tmp_path, wall):
+    """SIGKILL the grader mid-batch: the prepared process and the submission's processes go with it (namespace wall:
+    holder, init, runner; no-userns wall, the grader started where user namespaces are refused: the runner)."""
+    if wall not in WALLS:
+        pytest.skip(f"the {wall} wall cannot be built here")
     sub = tmp_path / "forever.py"
     sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport time\ntime.sleep(600)\n")
-    grader = subprocess.Popen([sys.executable, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
+    prefix = [sys.executable] if wall == "namespaces" else [sys.executable, str(HERE / "nouserns.py")]
+    grader = subprocess.Popen([*prefix, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
                                "--out", str(tmp_path / "g.csv"), "--cell-timeout", "300"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = 4 if wall == "namespaces" else 2
     try:
         deadline = time.monotonic() + 120
-        while len(_leftovers()) < 4 and time.monotonic() < deadline:  # prepared process, holder, init, runner
+        while len(_leftovers()) < started and time.monotonic() < deadline:  # prepared process and the submission's
             time.sleep(0.2)
-        assert len(_leftovers()) >= 4, "the submission never started"
+        assert len(_leftovers()) >= started, "the submission never started"
     finally:
         grader.kill()
         grader.wait()

@@ -1,7 +1,9 @@
 """Planted hostile submissions (tests/submissions/), graded as one batch, each with its expected score and status.
 
 The threat model and what is out of scope: docs/grading.md. Every planted file is graded as exercise q1
-(10 points: sigmoid 2+1, sigmoid_grad 2, tanh 1, tanh_grad 1, relu 1, relu_grad 2).
+(10 points: sigmoid 2+1, sigmoid_grad 2, tanh 1, tanh_grad 1, relu 1, relu_grad 2). The batch is graded twice:
+as this machine allows ("namespaces" where user namespaces work), and by a grader started where user namespaces
+are refused (tests/nouserns.py: the no-userns wall, as on Ubuntu 24.04 or in Docker).
 """
 
 from __future__ import annotations
@@ -46,19 +48,30 @@ EXPECTED = {
 GENERATED = {"not_a_notebook.ipynb": "this is not a notebook {\n"}
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    """Grade every planted submission once: 2 workers, 4 s per cell, 300 MB, 64 KB of output kept."""
+WALLS = {"as-here": None, "no-userns": [sys.executable, str(HERE / "nouserns.py"), "-m", "nnworkshop", "grade"]}
+
+
+@pytest.fixture(scope="module", params=list(WALLS))
+def batch(request, tmp_path_factory):
+    """Grade every planted submission once per wall: 2 workers, 4 s per cell, 300 MB, 64 KB of output kept."""
+    if request.param == "no-userns" and isolation.missing(isolation.probe(), "no-userns"):
+        pytest.skip(f"the no-userns wall cannot be built here: {isolation.missing(isolation.probe(), 'no-userns')}")
     tmp = tmp_path_factory.mktemp("threats")
     out = tmp / "grades.csv"
     for name, text in GENERATED.items():
         (tmp / name).write_text(text)
     paths = [str(tmp / name) if name in GENERATED else str(PLANTED / name) for name in EXPECTED]
-    rc = grade_main([*paths, "--out", str(out), "--results-json", str(tmp / "json"), "--feedback", str(tmp / "fb"),
-                     "--exercise", "q1", "--workers", "2", "--cell-timeout", "4", "--timeout", "60", "--memory", "300"])
-    assert rc == 0
+    args = [*paths, "--out", str(out), "--results-json", str(tmp / "json"), "--feedback", str(tmp / "fb"),
+            "--exercise", "q1", "--workers", "2", "--cell-timeout", "4", "--timeout", "60", "--memory", "300"]
+    if WALLS[request.param] is None:
+        assert grade_main(args) == 0
+    else:  # a grader process of its own, started where user namespaces are refused
+        proc = subprocess.run([*WALLS[request.param], *args], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out, newline="") as f:
         rows = {Path(r["submission"]).name: r for r in csv.DictReader(f)}
+    if request.param == "no-userns":
+        assert all(r["isolation"].startswith("no user namespaces: ") for r in rows.values()), rows
     return rows, tmp
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import isolation
 from ._hidden.checks import POINTS, QUESTIONS, Fail
-from .isolation import policy
+from .isolation import identity, policy
 from .notebook import SubmissionError, exercise_flags, read_submission
 from .session import STATUS_TEXT, Ctx, Session  # noqa: F401 - STATUS_TEXT is read from here by the reports
 from .zygote import Zygotes
@@ -49,7 +49,9 @@ class Options:
     seed: int | None = None  # inputs are drawn from this; a fresh secret one when None
     n_digits: int = 2000  # unseen digits used for q6
     startup_timeout: float = 180.0
-    isolation: str = "kernel"  # "kernel": refuse to grade unless every kernel layer is there; or "guard-only"
+    # "kernel": the best wall here (namespaces where user namespaces work, else the no-userns wall), refusing to grade
+    # without either; "namespaces" or "no-userns": that wall or refuse; "guard-only": no wall, only the in-process guard
+    isolation: str = "kernel"
     disk_mb: int = 256  # the submission's folder is a tmpfs of this size
     max_tasks: int = 64  # processes and threads one submission may have at once
     guard: bool = True  # the in-process guard; tests switch it off to show the kernel wall stands alone
@@ -147,6 +149,8 @@ def _grade(path: Path, batch: "Batch") -> Result:
             result.notes.extend(n for n in ctx.notes if n not in result.notes)
             earned += cr.earned
         result.scores[exercise] = float(min(max(earned, 0.0), POINTS[exercise]))
+        if session.refused:  # what it sent broke the protocol's budget: no grade, whatever it earned before
+            result.scores[exercise] = 0.0
     finally:
         session.close()
         first = session.children[0] if session.children else None
@@ -166,23 +170,28 @@ class Batch:
 
     def __init__(self, opts: Options, paths: list[Path], protect: list[Path] = ()):
         self.opts = opts
-        self.layers = isolation.probe() if opts.isolation == "kernel" else {}
-        lacking = isolation.missing(self.layers) if opts.isolation == "kernel" else []
-        if opts.isolation not in ("kernel", "guard-only"):
-            raise IsolationError(f"unknown isolation {opts.isolation!r}: use 'kernel' (the default) or 'guard-only'")
-        if lacking:
+        if opts.isolation not in ("kernel", *isolation.WALLS, "guard-only"):
+            raise IsolationError(f"unknown isolation {opts.isolation!r}: use 'kernel' (the default: the best wall this "
+                                 "machine allows), 'namespaces', 'no-userns' or 'guard-only' (no wall)")
+        self.layers = isolation.probe() if opts.isolation != "guard-only" else {}
+        try:
+            self.wall = isolation.choose(self.layers, opts.isolation)
+        except ValueError as err:
             raise IsolationError(
-                "the kernel sandbox is not available here, so submissions could read each other's files, the "
-                "network and the grader: " + "; ".join(lacking) + ". Fix that (nnworkshop doctor lists the layers), "
-                "or grade anyway with --isolation=guard-only, which is written into every report.")
-        self.kernel = opts.isolation == "kernel"
+                f"the kernel sandbox is not available here, so submissions could read each other's files, the "
+                f"network and the grader: {err}. Fix that (nnworkshop doctor lists the layers), or grade anyway "
+                "with --isolation=guard-only, which is not a wall (submitted code can switch the guard off) and is "
+                "written into every report.") from None
+        self.kernel = self.wall is not None
         self.cgroup = self.layers.get("cgroup") if self.layers.get("cgroup") in ("v1", "v2") else None
-        self.isolation = (isolation.describe(self.layers) if self.kernel
-                          else "guard only (no kernel sandbox: --isolation=guard-only)")
+        self.isolation = isolation.describe(self.layers, self.wall)
         self.children: set = set()  # live submission processes, so that cancel() can kill them all
         self.cancelled = False
         self.seed = opts.seed if opts.seed is not None else secrets.randbits(63)
         self.workdir = tempfile.mkdtemp(prefix="nnw-batch-")
+        self.own_user = self.wall == "no-userns" and self.layers.get("user") == "own"
+        if self.own_user:  # each submission's user reaches its own folder in here (and the staged digits), lists nothing
+            os.chmod(self.workdir, 0o711)
         self._digits = None
         self._lock = threading.Lock()
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
@@ -203,9 +212,23 @@ class Batch:
         self.rootfs = {"read": read, "hide": hide}
         self.zygotes = Zygotes(self.child_env(self.workdir), opts.startup_timeout) if opts.prepared else None
 
+    def wall_config(self, folder: str) -> dict:
+        """The part of a child's configuration that says which wall it builds around itself; in the no-userns wall
+        as root it also gives ``folder`` to the submission's own user."""
+        wall = {"wall": self.wall, "namespaces": self.wall == "namespaces", "landlock": self.kernel,
+                "seccomp": self.wall == "no-userns", "uid": None}
+        if self.own_user:
+            wall["uid"] = identity.pick()
+            identity.give_folder(folder, wall["uid"])
+        return {
+            "isolation": wall,
+            "landlock_rules": [[p, r] for p, r in self.landlock_rules(folder)] if self.kernel else [],
+            "rootfs": self.rootfs,
+        }
+
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""
-        return policy.rules(os.path.realpath(folder), self._read, self.protected)
+        return policy.rules(os.path.realpath(folder), self._read, self.protected, own_proc=self.wall == "no-userns")
 
     def cancel(self) -> None:
         """Stop now: kill every live submission process (and all they started)."""

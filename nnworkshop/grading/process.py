@@ -27,6 +27,7 @@ from .isolation.namespaces import SETUP_FAILED
 from .zygote import ZygoteError
 
 MB = 2**20
+REFUSED = "the submission sent the grader a message it refuses, so it is not graded"
 
 
 class ChildGone(Exception):
@@ -35,6 +36,8 @@ class ChildGone(Exception):
     def __init__(self, status: str, detail: str):
         super().__init__(detail)
         self.status, self.detail = status, detail
+        # the grader refused what the process sent (``protocol.Budget``): the submission loses its grade
+        self.refused = detail.startswith(REFUSED)
 
 
 def _rss_kb(pid: int) -> int:
@@ -132,7 +135,7 @@ class Child:
     """
 
     def __init__(self, cfg: dict, env: dict, opts, output_cap: int, cgroup: str | None = None, registry=None,
-                 zygote=None):
+                 zygote=None, startup_timeout: float | None = None):
         if zygote is not None:  # forked from the prepared process (``zygote``), which is then its parent
             cfg = dict(cfg, parent_pid=zygote.pid)
         self.cfg, self.env, self.opts = cfg, env, opts
@@ -143,6 +146,7 @@ class Child:
         self.group = None
         self.buf = bytearray()
         self.killed_for: tuple[str, str] | None = None
+        self.done = False  # killed, waited for, its cgroup removed and its pipes closed
         self.rss_limit_kb = None
         try:
             if zygote is not None:
@@ -167,7 +171,8 @@ class Child:
                 # a generous cap while Python and torch load (their page cache is charged too); tightened below
                 self.group = Cgroup(cgroup, (opts.memory_mb + 4096) * MB, opts.max_tasks)
                 self.group.add(self.proc.pid)
-            ready = self.request(cfg, opts.startup_timeout, what="starting Python")
+            startup = opts.startup_timeout if startup_timeout is None else startup_timeout
+            ready = self.request(cfg, startup, what="starting Python")
             if not ready.get("ready"):
                 self.kill("error", str(ready.get("error", "the submission's process did not start")))
                 raise self._gone()
@@ -192,6 +197,8 @@ class Child:
         """Kill the process and everything it started (its cgroup, its PID namespace, its process group)."""
         if status and self.killed_for is None:
             self.killed_for = (status, detail)
+        if self.done:  # killed and cleaned up already (a restart kills the child a failed request has killed)
+            return
         if self.proc.poll() is None and hasattr(self.proc, "kill_group"):  # forked from the zygote
             self.proc.kill_group()
         elif self.proc.poll() is None:
@@ -205,6 +212,7 @@ class Child:
         if self.group is not None:
             self.group.remove()
         self.registry.discard(self)
+        self.done = True
         for fd in (self.cmd_w, self.res_r):
             try:
                 os.close(fd)
@@ -256,24 +264,29 @@ class Child:
             while True:
                 if len(self.buf) >= 8:
                     (n,) = struct.unpack("!Q", self.buf[:8])
-                    if n > protocol.MAX_MESSAGE:
-                        self.kill("error", "the submission corrupted the grader's channel")
-                        raise self._gone()
+                    try:
+                        protocol.check_length(n, protocol.REPLY)  # before a byte of the body is kept
+                    except protocol.ProtocolError as err:
+                        self.kill("error", f"{REFUSED} ({err})")
+                        raise self._gone() from None
                     if len(self.buf) >= 8 + n:
-                        body, self.buf = bytes(self.buf[8 : 8 + n]), self.buf[8 + n :]
+                        whole, self.buf = self.buf, bytearray(self.buf[8 + n :])
                         try:
-                            reply = protocol.unpack(body)
+                            reply = protocol.unpack(memoryview(whole)[8 : 8 + n], protocol.REPLY)
                         except protocol.ProtocolError as err:
-                            self.kill("error", f"the submission corrupted the grader's channel ({err})")
+                            self.kill("error", f"{REFUSED} ({err})")
                             raise self._gone() from None
+                        finally:
+                            del whole
                         if not isinstance(reply, dict):
-                            self.kill("error", "the submission corrupted the grader's channel")
+                            self.kill("error", f"{REFUSED} (a reply that is not a map)")
                             raise self._gone()
                         return reply
                 self._watch(deadline, what)
                 r, _, _ = select.select([self.res_r], [], [], 0.05)
                 if r:
-                    chunk = os.read(self.res_r, 1 << 20)
+                    want = 1 << 20 if len(self.buf) < 8 else min(1 << 20, 8 + n - len(self.buf))
+                    chunk = os.read(self.res_r, want)
                     if not chunk:
                         self.proc.wait(timeout=5)
                         raise self._gone()

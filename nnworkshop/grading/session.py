@@ -31,11 +31,18 @@ STATUS_TEXT = {
 
 
 class Session:
-    """Runs one submission's cells in a child and answers the checks' calls, restarting after a death."""
+    """Runs one submission's cells in a child and answers the checks' calls, restarting after a death.
+
+    One deadline, ``opts.timeout`` seconds after the session is made, bounds everything the submission does:
+    starting Python, every cell, every graded call, every restart and the cells it replays. Each step gets
+    ``min(its own limit, what is left)``; once nothing is left the process is killed and nothing more is asked
+    of it, so a submission holds a worker at most ``timeout`` seconds plus the time to kill it.
+    """
 
     MAX_RESTARTS = 3
 
     def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int):
+        self.deadline = time.monotonic() + batch.opts.timeout
         self.cells, self.batch, self.tmpdir, self.result = cells, batch, tmpdir, result
         self.opts = batch.opts
         text = "\n".join(cells)
@@ -52,11 +59,10 @@ class Session:
             "tmpdir": tmpdir, "seed": 0, "memory_mb": self.opts.memory_mb, "file_mb": self.opts.file_mb,
             "preimport": preimport, "protected": batch.protected, "protected_names": ["_hidden", ".git"],
             "parent_pid": os.getpid(), "disk_mb": self.opts.disk_mb, "max_tasks": self.opts.max_tasks,
-            "cpu_seconds": int(self.opts.timeout + 2 * self.opts.cell_timeout + self.opts.startup_timeout),
-            "isolation": {"namespaces": batch.kernel, "landlock": batch.kernel}, "guard": self.opts.guard,
-            "landlock_rules": [[p, r] for p, r in batch.landlock_rules(tmpdir)] if batch.kernel else [],
-            "rootfs": batch.rootfs,
+            "cpu_seconds": int(self.opts.timeout + self.opts.startup_timeout) + 1,
+            "guard": self.opts.guard,
         }
+        self.cfg.update(batch.wall_config(tmpdir))
         self.env = batch.child_env(tmpdir)
         self.output_cap = output_cap
         self.child: Child | None = None
@@ -65,38 +71,58 @@ class Session:
         self.restarts = 0
         self.memo: dict = {}
         self.children: list[Child] = []
+        self.refused: str | None = None  # why the grader refused what the submission sent (it loses its grade)
+
+    def left(self) -> float:
+        """Seconds left of the submission's ``--timeout``."""
+        return self.deadline - time.monotonic()
+
+    def _out_of_time(self, where: str) -> str:
+        return f"the submission took longer than {self.opts.timeout:g} s in all (stopped {where})"
 
     def _fatal(self, status: str, detail: str) -> None:
         if self.result.status == "ok":
             self.result.status, self.result.detail = status, detail
 
+    def _gone(self, gone: ChildGone, limit: float, where: str, own_detail: str, stopped: str) -> None:
+        """Record a death: refused messages and the whole submission's deadline win over the step's own limit."""
+        if gone.refused:
+            self.refused = gone.detail
+            self.result.status, self.result.detail = "error", f"{gone.detail} ({stopped})"
+            return
+        if gone.status == "timeout" and limit < self.opts.cell_timeout:
+            gone.detail = self._out_of_time(stopped)
+        elif gone.status == "timeout":
+            gone.detail = own_detail
+        else:
+            gone.detail = f"{where}: {gone.detail}"
+        self._fatal(gone.status, gone.detail)
+
     def _start(self) -> None:
         self.child = None
         zygote = self.batch.zygotes.get(self.cfg["preimport"]) if self.batch.zygotes else None
-        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children, zygote)
+        self.child = Child(self.cfg, self.env, self.opts, self.output_cap, self.batch.cgroup, self.batch.children, zygote,
+                           startup_timeout=min(self.opts.startup_timeout, self.left()))
         self.children.append(self.child)
 
     def run_cells(self) -> None:
-        deadline = time.monotonic() + self.opts.timeout
         try:
             self._start()
         except ChildGone as gone:
-            self._fatal("error" if gone.status in ("exited", "crashed") else gone.status,
-                        f"Python could not start: {gone.detail}")
+            if gone.status == "timeout" and self.left() <= 0:
+                self._fatal("timeout", self._out_of_time("while Python started"))
+            else:
+                self._fatal("error" if gone.status in ("exited", "crashed") else gone.status,
+                            f"Python could not start: {gone.detail}")
             return
         for i, src in enumerate(self.cells):
-            limit = min(self.opts.cell_timeout, deadline - time.monotonic())
+            limit = min(self.opts.cell_timeout, self.left())
             t0 = time.monotonic()
             try:
                 reply = self.child.request({"op": "exec", "source": src, "cell": i + 1}, limit, f"running code cell {i + 1}")
             except ChildGone as gone:
-                if gone.status == "timeout" and limit < self.opts.cell_timeout:
-                    gone.detail = f"the submission took longer than {self.opts.timeout:g} s in all (stopped in code cell {i + 1})"
-                elif gone.status == "timeout":
-                    gone.detail = f"code cell {i + 1} took longer than {self.opts.cell_timeout:g} s"
-                else:
-                    gone.detail = f"code cell {i + 1}: {gone.detail}"
-                self._fatal(gone.status, gone.detail)
+                self._gone(gone, limit, f"code cell {i + 1}",
+                           f"code cell {i + 1} took longer than {self.opts.cell_timeout:g} s", f"in code cell {i + 1}")
                 self._restart()
                 return
             self.cell_seconds += time.monotonic() - t0
@@ -115,12 +141,15 @@ class Session:
             self.ran = i + 1
 
     def _restart(self) -> None:
-        """A fresh child with the cells that ran before the fatal one replayed (same seeds, same results)."""
+        """A fresh child with the cells that ran before the fatal one replayed (same seeds, same results), within
+        what is left of the submission's time."""
+        if self.child is not None:
+            self.child.kill()
         self.child = None
-        if self.restarts >= self.MAX_RESTARTS:
+        if self.restarts >= self.MAX_RESTARTS or self.refused or self.left() <= 0:
             return
         self.restarts += 1
-        budget = time.monotonic() + 2 * self.cell_seconds + 30
+        budget = time.monotonic() + min(2 * self.cell_seconds + 30, self.left())
         try:
             self._start()
             for i in range(self.ran):
@@ -128,29 +157,45 @@ class Session:
                 reply = self.child.request({"op": "exec", "source": self.cells[i], "cell": i + 1}, limit, "replaying")
                 if not reply.get("ok") and reply.get("kind") in ("exit", "memory"):
                     break
-        except ChildGone:
+        except ChildGone as gone:
+            if gone.refused:
+                self.refused = gone.detail
+                self.result.status, self.result.detail = "error", f"{gone.detail} (while replaying)"
+            elif self.left() <= 0:
+                self._fatal("timeout", self._out_of_time("while its cells were replayed"))
             if self.child is not None:
                 self.child.kill()
             self.child = None
 
     def call(self, name: str, adapter: str, args, kw) -> dict:
+        if self.refused:
+            raise Fail(f"{name}: not graded, the grader refused what the submission sent")
+        if self.child is not None and self.left() <= 0:
+            self._fatal("timeout", self._out_of_time(f"before {name} was graded"))
+            self.child.kill()
+            self.child = None
         if self.child is None:
+            if self.left() <= 0:
+                raise Fail(f"{name}: not graded, the submission used up its {self.opts.timeout:g} s")
             raise Fail(f"{name}: not graded, the submission's process could not be restarted")
+        limit = min(self.opts.cell_timeout, self.left())
         try:
             return self.child.request({"op": "call", "name": name, "adapter": adapter, "args": list(args), "kw": kw},
-                                      self.opts.cell_timeout, f"running {name}")
+                                      limit, f"running {name}")
         except ChildGone as gone:
-            self._fatal(gone.status, f"while grading {name}: {gone.detail}")
+            self._gone(gone, limit, f"while grading {name}", f"while grading {name}: {gone.detail}",
+                       f"while grading {name}")
             self._restart()
             raise Fail(f"{name}: the process {STATUS_TEXT.get(gone.status, gone.status)} while running it "
                        f"({gone.detail})") from None
 
     def close(self) -> None:
         if self.child is not None:
-            try:
-                self.child.request({"op": "quit"}, 2, "quitting")
-            except ChildGone:
-                pass
+            if self.left() > 0:
+                try:
+                    self.child.request({"op": "quit"}, min(2, self.left()), "quitting")
+                except ChildGone:
+                    pass
             self.child.kill()
 
 

@@ -81,8 +81,8 @@ def restrict(rules: list[tuple[str, int]], abi: int | None = None) -> dict:
 def _allow(ruleset: int, path: str, rights: int) -> None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return  # an optional path (e.g. /lib64 on some systems)
+    except (FileNotFoundError, PermissionError):
+        return  # an optional path (e.g. /lib64 on some systems), or one this process could not reach anyway
     try:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             rights &= FILE_RIGHTS

@@ -20,6 +20,9 @@ SYSTEM_FILES = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", 
                 "/sys/devices/system/node", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
                 "/etc/localtime", "/etc/matplotlibrc")
 SYSTEM_READ = (*SYSTEM_FILES, "/proc", "/dev/urandom", "/dev/random", "/dev/zero", "/dev/full")
+# Without a PID namespace /proc shows every process: the child may read only its own (``/proc/self`` is opened, and
+# so resolved, in the child) and what describes the machine.
+OWN_PROC = ("/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/filesystems")
 DEVICES_RW = ("/dev/null",)
 
 
@@ -70,12 +73,13 @@ def mounts(read: list[str], protected: list[str]) -> tuple[list[str], list[str]]
     return paths, hide
 
 
-def rules(folder: str, read: list[str], protected: list[str]) -> list[tuple[str, int]]:
+def rules(folder: str, read: list[str], protected: list[str], own_proc: bool = False) -> list[tuple[str, int]]:
     """Landlock rules for one submission: ``folder`` read-write, ``read`` plus Python and the system read-only,
-    nothing of ``protected``."""
+    nothing of ``protected``. ``own_proc`` (no PID namespace): of /proc only the process's own and ``OWN_PROC``."""
     excluded = sorted({os.path.realpath(p) for p in protected})
     out: list[tuple[str, int]] = []
-    for root in [*python_roots(), *read, *SYSTEM_READ]:
+    system = [p for p in SYSTEM_READ if p != "/proc"] + list(OWN_PROC) if own_proc else list(SYSTEM_READ)
+    for root in [*python_roots(), *read, *system]:
         if os.path.exists(root):
             out += carve(os.path.realpath(root) if not root.startswith("/proc") else root, ll.READ, excluded)
     out += [(d, ll.READ_FILE | ll.WRITE_FILE) for d in DEVICES_RW if os.path.exists(d)]

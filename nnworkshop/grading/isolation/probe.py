@@ -1,7 +1,8 @@
 """``python -m nnworkshop.grading.isolation.probe``: try each kernel layer once and print what works, as JSON.
 
 Run in its own process (a fresh, single-threaded interpreter) by ``isolation.probe()``; it forks a child
-that goes through the same steps as a submission's process and reports from inside.
+that goes through the same steps as a submission's process (namespaces, Landlock, the seccomp filter) and reports
+from inside; whether submissions can have a user of their own is decided here, in the grader's shoes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import socket
 import sys
 import tempfile
 
-from . import cgroup, landlock, namespaces, policy
+from . import cgroup, identity, landlock, namespaces, policy, seccomp
 
 
 def _inside(folder: str, w: int) -> None:
@@ -37,6 +38,15 @@ def _inside(folder: str, w: int) -> None:
             report["landlock"] = f"ABI {landlock.abi_version()}"
     except OSError as err:
         report["landlock"] = f"unavailable ({err})"
+    try:
+        seccomp.confine()
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+            report["seccomp"] = "not enforced"
+        except PermissionError:
+            report["seccomp"] = "ok"
+    except (OSError, ValueError) as err:
+        report["seccomp"] = f"unavailable ({err})"
     os.write(w, json.dumps(report).encode())
     os._exit(0)
 
@@ -62,6 +72,9 @@ def main() -> int:
     report["cgroup"] = version or f"unavailable ({why})"
     report.setdefault("namespaces", "unavailable (the probe died)")
     report.setdefault("landlock", "unavailable (the probe died)")
+    report.setdefault("seccomp", "unavailable (the probe died)")
+    why = identity.why_not(policy.python_roots())
+    report["user"] = "own" if not why else f"not its own: {why}"
     print(json.dumps(report))
     return 0
 

@@ -83,11 +83,16 @@ def prctl(option: int, arg: int = 0) -> None:
                         ctypes.c_ulong(0)), f"prctl {option}")
 
 
-def drop_capabilities() -> None:
-    """Empty the bounding set and the permitted, effective and inheritable sets (``capset(2)``)."""
+def drop_bounding_set() -> None:
+    """Empty the capability bounding set: nothing this process or its children run can gain a capability again."""
     for cap in range(64):
         if libc().prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) == -1:
-            break  # EINVAL: past the last capability this kernel knows
+            break  # EINVAL: past the last capability this kernel knows (EPERM: no CAP_SETPCAP, nothing to drop)
+
+
+def drop_capabilities() -> None:
+    """Empty the bounding set and the permitted, effective and inheritable sets (``capset(2)``)."""
+    drop_bounding_set()
 
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
