@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import threading
@@ -35,10 +36,15 @@ def _positive(kind):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnworkshop grade",
+        usage="nnworkshop grade [options] -- SUBMISSION [SUBMISSION ...]",
         description="Grade exercise notebooks. Each submission runs in its own fresh, limited Python process "
-                    "in a temporary folder; this process holds the hidden checks and judges the answers.",
+                    "in a temporary folder; this process holds the hidden checks and judges the answers. "
+                    "Every argument after -- is a submission, and so is every argument that names an existing file "
+                    "or folder wherever it stands (a learner's file named --out=x.ipynb is graded, never obeyed).",
+        allow_abbrev=False,
     )
-    p.add_argument("submissions", nargs="+", type=Path, help="notebooks (.ipynb, or jupytext .py percent scripts)")
+    p.add_argument("submissions", nargs="+", type=Path, help="notebooks (.ipynb, or jupytext .py percent scripts), "
+                   "or folders holding them")
     p.add_argument("--out", type=Path, default=Path("grades.csv"), help="CSV: a row per submission (default grades.csv)")
     p.add_argument("--results-json", type=Path, metavar="DIR", help="write DIR/<name>/results.json (Gradescope format)")
     p.add_argument("--feedback", type=Path, metavar="DIR", help="write DIR/<name>.md, feedback for each learner")
@@ -70,6 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
                    "in the order of their file names' SHA-256, the same share on every machine; writes "
                    "OUT.shard.json beside --out for 'nnworkshop grade merge'")
     return p
+
+
+def split_argv(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``argv`` with every submission moved after a ``--``, so that no file name is ever read as an option.
+
+    A submission is every argument after ``--`` and every argument that names an existing file or folder
+    (``os.path.lexists``), wherever it stands: a shell glob such as ``*.ipynb`` yields only such names, so a
+    learner's file named ``--exercise=q1.ipynb`` or ``-x.ipynb`` is graded like any other. Other arguments
+    starting with ``-`` are options, and the one after an option that takes a value is its value.
+    """
+    takes_value = {s: a.nargs != 0 for a in parser._actions for s in a.option_strings}
+    options, paths, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            paths += argv[i + 1:]
+            break
+        if os.path.lexists(arg) or not arg.startswith("-") or arg == "-":
+            paths.append(arg)
+        else:
+            options.append(arg)
+            if "=" not in arg and takes_value.get(arg) and i + 1 < len(argv):
+                options.append(argv[i + 1])
+                i += 1
+        i += 1
+    return [*options, "--", *paths]
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -109,13 +141,16 @@ def merge_main(argv) -> int:
 def main(argv=None) -> int:
     """Grade, write the reports as each submission finishes, print a line per submission.
 
-    0 when the batch was graded; 2 for bad input; 128 + the signal's number when SIGINT/SIGTERM stopped it.
+    0 when the batch was graded; 2 for bad input; 3 when some submissions could not be graded because of the
+    grader's set-up (q6 without MNIST: their rows say status error and the fix); 128 + the signal's number when
+    SIGINT/SIGTERM stopped it.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["merge"]:
         return merge_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    missing = [str(p) for p in args.submissions if not p.exists()]
+    parser = build_parser()
+    args = parser.parse_args(split_argv(parser, argv))
+    missing = [str(p) for p in args.submissions if not os.path.lexists(p)]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -199,6 +234,11 @@ def main(argv=None) -> int:
           + (f" ({before} already in {args.out})" if before else "") + f"; {bad} not ok; seed {seed}; wrote {args.out}")
     if lines.closed:
         print(f"nnworkshop grade: standard output was closed; grading went on and wrote {args.out}", file=sys.stderr)
+    unjudged = [r for r in graded if r.setup_error]
+    if unjudged:
+        print(f"error: {len(unjudged)} submission(s) could not be graded because of the grader's set-up (status error "
+              f"in {args.out}): {unjudged[0].detail}", file=sys.stderr)
+        return 3
     return 0
 
 

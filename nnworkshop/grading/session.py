@@ -45,7 +45,7 @@ class Session:
             preimport += ["torch", "torch.utils.data"]
         if re.search(r"torchvision|nnworkshop\.data|from nnworkshop import|nnworkshop\.(models|training)", text):
             preimport += ["torchvision", "nnworkshop.data"]
-        preimport += [f"nnworkshop.{m}" for m in ("models", "training", "plots") if f"nnworkshop.{m}" in text]
+        preimport += ["nnworkshop.plots"] if "nnworkshop.plots" in text else []  # never models/training: answers
         if "matplotlib" in text or "nnworkshop.plots" in text:
             preimport += ["matplotlib", "matplotlib.pyplot"]
         self.cfg = {
@@ -55,7 +55,7 @@ class Session:
             "cpu_seconds": int(self.opts.timeout + 2 * self.opts.cell_timeout + self.opts.startup_timeout),
             "isolation": {"namespaces": batch.kernel, "landlock": batch.kernel}, "guard": self.opts.guard,
             "landlock_rules": [[p, r] for p, r in batch.landlock_rules(tmpdir)] if batch.kernel else [],
-            "rootfs": batch.rootfs,
+            "rootfs": batch.rootfs, "answer_modules": batch.answer_modules,
         }
         self.env = batch.child_env(tmpdir)
         self.output_cap = output_cap
