@@ -174,7 +174,9 @@ def test_name_exercise_reads_q_tokens_only():
 
 
 def test_seed_is_recorded_and_reproduces_the_hidden_inputs(tmp_path):
-    wrong = notebook(tmp_path / "wrong.ipynb", sigmoid=WRONG)
+    # right on the checks' fixed edge cases (15 values or fewer), wrong on larger drawn inputs: what it is told
+    # depends on the inputs drawn with the seed
+    wrong = notebook(tmp_path / "wrong.ipynb", sigmoid=f"({RIGHT} if np.size(x) <= 15 else {WRONG})")
     runs = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         assert grade_main([str(wrong), "--out", str(tmp_path / f"{name}.csv"), "--results-json", str(tmp_path / name),

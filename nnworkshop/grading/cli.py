@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import threading
 import time
@@ -16,6 +15,7 @@ from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
+from .seeds import SeedError, assignment_seed, default_seed_file
 from .shards import ShardError, manifest_path, merge, parse_shard, share, write_manifest
 from .stopping import Lines, stop_on_signals
 
@@ -59,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6"),
                    help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
-    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed (default: a fresh one, written "
-                                           "into the CSV and every results.json so the run can be repeated)")
+    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed instead of the assignment's "
+                                           "(--seed-file)")
+    p.add_argument("--seed-file", type=Path, metavar="FILE",
+                   help="the assignment's seed, kept by the instructor: read from FILE, or written there with a fresh "
+                        "secret seed the first time, and used by every batch, shard and autograder of the assignment "
+                        "(default: nnworkshop-seed in the folder of --out)")
     p.add_argument("--resume", action="store_true",
                    help="finish an interrupted batch: keep the rows already in --out, grade only the submissions "
                         "missing from it, with its seed")
@@ -170,8 +174,16 @@ def main(argv=None) -> int:
     stop = threading.Event()
     try:
         previous = read_previous(args.out, args.submissions, args.seed, args.exercise) if args.resume else None
-        seed = args.seed if args.seed is not None else previous.seed if previous and previous.seed is not None else \
-            secrets.randbits(48)  # < 10**15: a spreadsheet shows it exactly
+        seed_file = args.seed_file or default_seed_file(args.out)
+        if args.seed is not None:
+            seed = args.seed
+        elif previous and previous.seed is not None:
+            seed = previous.seed
+        else:
+            seed, created = assignment_seed(seed_file)
+            if created:
+                print(f"wrote this assignment's seed to {seed_file}: every batch, shard and autograder of the "
+                      "assignment reads it there; keep it, and keep it from learners", file=sys.stderr)
         outputs = Outputs(args.submissions, args.out, args.results_json, args.feedback,
                           kept=previous.rows if previous else None, stop=stop)
         outputs.check()
@@ -183,14 +195,14 @@ def main(argv=None) -> int:
         if shard:
             write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
                            args.feedback)
-    except (ResumeError, OutputError) as err:
+    except (ResumeError, OutputError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
                    isolation=args.isolation, prepared=not args.cold_start)
-    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback, args.report)
-                                                    if p is not None]
+    protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report)
+                                                               if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
     graded = []
