@@ -257,3 +257,39 @@ def test_q6_without_mnist_is_an_error_with_the_fix_and_a_nonzero_exit(tmp_path, 
     empty.mkdir()
     assert grade_main(["--data", str(empty), "--out", str(tmp_path / "g2.csv"), "--", str(q6)]) == 3
     assert "lacks whole training and test files" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- q6: public test digits
+
+
+@pytest.mark.real_mnist
+def test_a_lookup_table_of_the_public_test_digits_scores_near_chance(real_mnist_root, tmp_path):
+    """MNIST's test digits and labels are public. Before, the grader sent them as stored, so a table from each
+    image's bytes to its label answered all of them (100%, 10/10); the perturbed digits (seeded sub-pixel shifts and
+    noise) leave it at chance while the course's honest solution stays above the 90% target."""
+    import hashlib
+
+    from nnworkshop.data import mnist_arrays
+    from nnworkshop.grading.grader import Options, grade
+
+    x, y = mnist_arrays(train=False, root=real_mnist_root, download=False)
+    table = {hashlib.sha1(np.ascontiguousarray(x[i]).tobytes()).hexdigest()[:16]: int(y[i]) for i in range(len(y))}
+    source = ("import hashlib\nimport numpy as np\nTABLE = " + json.dumps(table) + "\n"
+              "def predict(images):\n    images = np.asarray(images, dtype=np.float32)\n"
+              "    return np.array([TABLE.get(hashlib.sha1(np.ascontiguousarray(im).tobytes()).hexdigest()[:16], 0)"
+              " for im in images])\n")
+    lookup = tmp_path / "lookup_q6.ipynb"
+    lookup.write_text(json.dumps({"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                                             "execution_count": None}],
+                                  "metadata": {"nnworkshop": {"exercise": "q6"}}, "nbformat": 4, "nbformat_minor": 5}))
+    honest = ROOT / "solutions" / "q6_mnist_model.ipynb"
+
+    def accuracy(r):
+        return float(r.notes[-1].split(": ")[1].rstrip("%")) / 100
+
+    (old,) = grade([lookup], Options(data_root=str(real_mnist_root), seed=1, perturb_digits=False))
+    assert old.total == 10.0 and accuracy(old) == 1.0
+    got = {Path(r.path).name: r for r in grade([lookup, honest], Options(data_root=str(real_mnist_root), seed=1),
+                                                workers=2)}
+    assert got["lookup_q6.ipynb"].total == 0.0 and accuracy(got["lookup_q6.ipynb"]) < 0.2
+    assert got["q6_mnist_model.ipynb"].total == 10.0 and accuracy(got["q6_mnist_model.ipynb"]) >= 0.9
