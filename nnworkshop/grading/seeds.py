@@ -60,11 +60,10 @@ def assignment_seed(path) -> tuple[int, bool]:
     path = Path(path)
     if os.path.lexists(path):
         return read_seed(path), False
-    if not path.parent.is_dir():
-        raise SeedError(f"the seed file's folder {path.parent} does not exist; create it or pass --seed-file")
     seed = secrets.randbelow(LIMIT)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as --out's folder is made
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, (f"# nnworkshop grade: this assignment's seed; every batch, shard and Gradescope autograder "
