@@ -226,6 +226,28 @@ def test_seed_overrides_and_a_bad_seed_file_is_refused_with_the_fix(tmp_path, ca
     assert "does not hold one whole number" in capsys.readouterr().err
 
 
+def test_shards_starting_together_agree_on_one_seed(tmp_path):
+    """Shards of one batch write their CSVs into one folder and start at once: whichever writes the seed file
+    first, every one reads the same seed, and no half-written or temporary file is left."""
+    import threading
+
+    from nnworkshop.grading.seeds import assignment_seed
+
+    path, got, start = tmp_path / "nnworkshop-seed", [], threading.Barrier(8)
+
+    def shard():
+        start.wait()
+        got.append(assignment_seed(path))
+
+    threads = [threading.Thread(target=shard) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({seed for seed, _ in got}) == 1 and sum(created for _, created in got) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["nnworkshop-seed"]
+
+
 # ---------------------------------------------------------------- grading that cannot be done right
 
 
