@@ -59,6 +59,10 @@ def test_a_learner_file_named_like_an_option_is_graded_never_obeyed(tmp_path, mo
     assert (tmp_path / "--out=stolen.ipynb").read_text() == before
     # options after the submissions still work (the documented order is options, --, submissions)
     assert grade_main([*globbed, "--seed", "1", "--out", "g2.csv"]) == 0 and sorted(rows(tmp_path / "g2.csv")) == globbed
+    # a learner's file named merge, first in the glob, is graded too (not 'nnworkshop grade merge')
+    notebook(tmp_path / "merge")
+    assert grade_main(["merge", *globbed, "--seed", "1", "--out", "g4.csv"]) == 0
+    assert sorted(rows(tmp_path / "g4.csv")) == sorted(["merge", *globbed])
     # after --, every argument is a submission, even one that does not exist yet
     assert grade_main(["--seed", "1", "--out", "g3.csv", "--", "--workers"]) == 2
 

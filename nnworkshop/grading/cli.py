@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     SIGINT/SIGTERM stopped it.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["merge"]:
+    if argv[:1] == ["merge"] and not os.path.lexists("merge"):  # a file named merge is a submission (split_argv)
         return merge_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(split_argv(parser, argv))
