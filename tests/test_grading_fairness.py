@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import stat
 import zipfile
@@ -183,7 +182,7 @@ def test_the_same_notebooks_get_one_score_in_ten_batches_and_ten_gradescope_runs
 
     # the seed-sensitive notebook's score does depend on the seed: only the kept seed makes it the same every time
     by_seed = set()
-    for s in (1, 2, 3, 4, 5, 6):
+    for s in (1, 2, 3, 4):
         assert grade_main(["--seed", str(s), "--out", str(tmp_path / f"s{s}.csv"), "--", str(subs["seed_sensitive_q1"])]) == 0
         by_seed.add(totals(tmp_path / f"s{s}.csv")["seed_sensitive_q1"][0])
     assert len(by_seed) > 1, by_seed
@@ -195,9 +194,9 @@ def test_the_same_notebooks_get_one_score_in_ten_batches_and_ten_gradescope_runs
     with zipfile.ZipFile(zip_path) as zf:
         assert zf.read("assignment-seed").decode().strip() == seed
         assert '--seed-file "$ROOT/source/assignment-seed"' in zf.read("run_autograder").decode()
-    for name in ("seed_sensitive_q1", "naive_sigmoid_q1"):
+    for name in ("honest_q1", "naive_sigmoid_q1", "unstable_softmax_q2", "seed_sensitive_q1"):
         got = set()
-        for i in range(10 if name == "seed_sensitive_q1" else 3):
+        for i in range(10):
             root = tmp_path / "gs" / f"{name}-{i}"  # Gradescope's layout: the zip in source/, the upload in submission/
             (root / "submission").mkdir(parents=True)
             zipfile.ZipFile(zip_path).extract("assignment-seed", root / "source")

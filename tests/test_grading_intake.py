@@ -13,7 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
 
 from nnworkshop.grading import grader
 from nnworkshop.grading.cli import build_parser, main as grade_main
