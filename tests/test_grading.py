@@ -51,12 +51,12 @@ def test_solution_gets_full_marks(course_grades, path):
 
 def test_gradescope_json_and_feedback_name_failed_checks_without_their_code(course_grades):
     _, tmp = course_grades
-    result = json.loads((tmp / "json" / "q3_backprop" / "results.json").read_text())  # the exercise (first)
+    result = json.loads((tmp / "json" / "q3_backprop" / "results.json").read_text(encoding="utf-8"))  # the exercise (first)
     assert result["score"] == 0 and sum(t["max_score"] for t in result["tests"]) == 10
     assert {t["status"] for t in result["tests"]} == {"failed"}
-    text = (tmp / "feedback" / "q3_backprop.md").read_text()
+    text = (tmp / "feedback" / "q3_backprop.md").read_text(encoding="utf-8")
     assert "FAILED `linear_backward` (0/3)" in text and "NotImplementedError" in text
-    hidden = (ROOT / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text()
+    hidden = (ROOT / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text(encoding="utf-8")
     for marker in ("ctx.rng", "ref.", "def _", "np.allclose"):
         assert marker in hidden and marker not in text
 
@@ -152,7 +152,7 @@ def test_check_reads_the_callers_names_and_never_prints_solution_code(capsys):
     exec("check('q3')", ns)
     out = capsys.readouterr().out
     assert out.count("FAIL") == 4 and "not written yet" in out
-    public = (ROOT / "nnworkshop" / "grading" / "public.py").read_text()
+    public = (ROOT / "nnworkshop" / "grading" / "public.py").read_text(encoding="utf-8")
     shown = {l.strip() for l in out.splitlines()} | {l.strip() for l in public.splitlines()}
     for line in _solution_lines() - {"with torch.no_grad():"}:  # an idiom, not an answer
         assert line not in shown, line
@@ -164,7 +164,7 @@ def _solution_lines() -> set:
     lines = set()
     for path in sorted((ROOT / "solutions").glob("*.py")):
         inside = False
-        for line in path.read_text().splitlines():
+        for line in path.read_text(encoding="utf-8").splitlines():
             if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
                 inside = "BEGIN" in line
             elif inside or line.rstrip().endswith("# SOLUTION"):
@@ -236,7 +236,7 @@ def test_hidden_feedback_says_how_values_are_wrong():
 def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_checks(tmp_path):
     """The public check and the hidden one agree: a central difference that does not put x back is wrong, even
     where the function is separable and the gradient still comes out close."""
-    text = (ROOT / "solutions" / "q3_backprop.py").read_text()
+    text = (ROOT / "solutions" / "q3_backprop.py").read_text(encoding="utf-8")
     broken = text.replace("        x[i] = old\n        grad[i]", "        grad[i]")
     assert broken != text
     ns = _namespace(ROOT / "solutions" / "q3_backprop.py")
@@ -248,7 +248,7 @@ def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_chec
     out = tmp_path / "g.csv"
     assert grade_main([str(sub), "--exercise", "q3", "--out", str(out), "--feedback", str(tmp_path / "fb"),
                        "--seed", "3"]) == 0
-    feedback = (tmp_path / "fb" / "q3_broken.md").read_text()
+    feedback = (tmp_path / "fb" / "q3_broken.md").read_text(encoding="utf-8")
     assert "FAILED `numerical_gradient`" in feedback and "numerical_gradient changed x" in feedback, feedback
 
 
@@ -256,23 +256,23 @@ def test_a_sigmoid_that_overflows_fails_the_hidden_check_as_it_fails_the_public_
     naive = (tmp_path / "q1_naive.py")
     naive.write_text("import numpy as np\n\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n")
     ns = {}
-    exec(compile(naive.read_text(), str(naive), "exec"), ns)
+    exec(compile(naive.read_text(encoding="utf-8"), str(naive), "exec"), ns)
     assert not {o.title: o for o in run_public("q1", ns)}["sigmoid is stable for x = +-1000"].passed
     assert grade_main([str(naive), "--exercise", "q1", "--out", str(tmp_path / "g.csv"), "--feedback",
                        str(tmp_path / "fb"), "--seed", "1"]) == 0
-    feedback = (tmp_path / "fb" / "q1_naive.md").read_text()
+    feedback = (tmp_path / "fb" / "q1_naive.md").read_text(encoding="utf-8")
     assert "FAILED `sigmoid_extreme`" in feedback and "overflow" in feedback, feedback
     assert "passed `sigmoid` " in feedback  # the ordinary values are right: only the stability check fails
 
 
 def test_a_train_step_returning_a_tensor_fails_the_hidden_check_as_it_fails_the_public_one(tmp_path):
-    text = (ROOT / "solutions" / "q4_torch_training.py").read_text()
+    text = (ROOT / "solutions" / "q4_torch_training.py").read_text(encoding="utf-8")
     tensor = text.replace("    return loss.item()\n", "    return loss.detach()\n", 1)
     assert tensor != text
     sub = tmp_path / "q4_tensor.py"
     sub.write_text(tensor)
     assert grade_main([str(sub), "--exercise", "q4", "--out", str(tmp_path / "g.csv"), "--feedback",
                        str(tmp_path / "fb"), "--seed", "2"]) == 0
-    feedback = (tmp_path / "fb" / "q4_tensor.md").read_text()
+    feedback = (tmp_path / "fb" / "q4_tensor.md").read_text(encoding="utf-8")
     assert "FAILED `train_step_loss`" in feedback and "Python float (loss.item())" in feedback, feedback
     assert "passed `train_step_update`" in feedback  # the step itself is right

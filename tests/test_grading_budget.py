@@ -24,7 +24,7 @@ from nnworkshop.grading.protocol import REPLY, ProtocolError
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-ANSWERS = (HERE / "submissions" / "kernel" / "_answers.py").read_text()
+ANSWERS = (HERE / "submissions" / "kernel" / "_answers.py").read_text(encoding="utf-8")
 MB = 2**20
 
 

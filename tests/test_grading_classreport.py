@@ -66,7 +66,7 @@ def report(tmp_path_factory):
 
 def test_the_report_is_one_self_contained_page_with_learner_text_escaped(report):
     tmp, _ = report
-    text = (tmp / "report.html").read_text()
+    text = (tmp / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"(src|href)=['\"]?(https?:)?//", text), "the report must not load anything from the network"
     assert "<script" not in text and text.count("<svg") == 2
     assert "<tr><td>broken00_q1.ipynb</td>" in text

@@ -38,7 +38,7 @@ def _run(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), NNWORKSHOP_PYTHON=sys.executable)
     proc = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
                           timeout=600)
-    return proc, json.loads((root / "results" / "results.json").read_text())
+    return proc, json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,7 @@ def world(tmp_path_factory, synthetic_mnist_root):
     token = secrets.token_hex(6)
     net = Listeners(token)
     victim = subprocess.Popen(["sleep", "600"], start_new_session=True)
-    answers = (KERNEL / "_answers.py").read_text()
+    answers = (KERNEL / "_answers.py").read_text(encoding="utf-8")
     classmate = tmp / "subs" / "alice_q1.py"
     classmate.parent.mkdir()
     classmate.write_text(answers + "\n# CLASSMATE-SECRET\n")
@@ -115,7 +115,7 @@ def world(tmp_path_factory, synthetic_mnist_root):
     }
 
     def make(name, folder="subs"):
-        text = (KERNEL / name).read_text()
+        text = (KERNEL / name).read_text(encoding="utf-8")
         for key, value in values.items():
             text = text.replace(key, value)
         if name != "memfd_bomb.py":
@@ -171,7 +171,7 @@ def _leftovers() -> list[str]:
 def test_every_attack_works_without_the_sandbox(world):
     """The attacks are real: as plain scripts they read, connect, write, signal and leave processes."""
     victim = subprocess.Popen(["sleep", "600"], start_new_session=True)
-    text = world["make"]("escape.py", "plain").read_text().replace(str(world["victim"].pid), str(victim.pid))
+    text = world["make"]("escape.py", "plain").read_text(encoding="utf-8").replace(str(world["victim"].pid), str(victim.pid))
     script = world["tmp"] / "plain" / "escape_plain.py"
     script.write_text(text)
     out = _plain(script, world["tmp"])
@@ -182,7 +182,7 @@ def test_every_attack_works_without_the_sandbox(world):
     assert "threads started: 200" in _plain(world["make"]("thread_bomb.py", "plain"), world["tmp"])
     assert "processes started: 200" in _plain(world["make"]("fork_bomb.py", "plain"), world["tmp"])
     assert "wrote 2 GB of anonymous files" in _plain(world["make"]("memfd_bomb.py", "plain"), world["tmp"])
-    world["classmate"].write_text(world["classmate"].read_text().replace(f"PWNED-{world['token']}", ""))
+    world["classmate"].write_text(world["classmate"].read_text(encoding="utf-8").replace(f"PWNED-{world['token']}", ""))
     world["classmate"].chmod(0o644)
     os.removexattr(world["classmate"], "user.pwned")
     world["net"].received.clear()
@@ -262,7 +262,7 @@ def test_nothing_reached_the_outside(graded, world):
     for leftover in (f"/tmp/nnw-pwned-{world['token']}", f"/tmp/nnw-pwned-{world['token']}.fifo",
                      f"/dev/shm/nnw-{world['token']}"):
         assert not Path(leftover).exists(), leftover
-    left = {p: Path(f"/proc/{p}/status").read_text() if Path(f"/proc/{p}").exists() else "" for p in _leftovers()}
+    left = {p: Path(f"/proc/{p}/status").read_text(encoding="utf-8") if Path(f"/proc/{p}").exists() else "" for p in _leftovers()}
     assert left == {}, "a submission's process outlived grading"
 
 
@@ -279,7 +279,7 @@ def test_children_die_with_the_grader(world, tmp_path, wall):
     if wall not in WALLS:
         pytest.skip(f"the {wall} wall cannot be built here")
     sub = tmp_path / "forever.py"
-    sub.write_text((KERNEL / "_answers.py").read_text() + "\n# %%\nimport time\ntime.sleep(600)\n")
+    sub.write_text((KERNEL / "_answers.py").read_text(encoding="utf-8") + "\n# %%\nimport time\ntime.sleep(600)\n")
     prefix = [sys.executable] if wall == "namespaces" else [sys.executable, str(HERE / "nouserns.py")]
     grader = subprocess.Popen([*prefix, "-m", "nnworkshop", "grade", str(sub), "--exercise", "q1",
                                "--out", str(tmp_path / "g.csv"), "--cell-timeout", "300"],

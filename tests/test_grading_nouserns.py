@@ -24,7 +24,7 @@ from nnworkshop.grading.grader import Options, grade
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-ANSWERS = (HERE / "submissions" / "kernel" / "_answers.py").read_text()
+ANSWERS = (HERE / "submissions" / "kernel" / "_answers.py").read_text(encoding="utf-8")
 LACKS = isolation.missing(isolation.probe(), "no-userns")
 pytestmark = pytest.mark.skipif(bool(LACKS), reason=f"the no-userns wall cannot be built here: {LACKS}")
 
@@ -83,7 +83,7 @@ def _graded(tmp_path: Path, data: Path, isolation_mode: str) -> tuple[str, str]:
                                 isolation=isolation_mode, data_root=str(data)))
     grades.write_text(f"submission,total\n{sub},{r.total}\n")  # what the grader writes once the batch is done
     time.sleep(2)
-    return r.output, grades.read_text()
+    return r.output, grades.read_text(encoding="utf-8")
 
 
 def test_with_no_wall_and_the_guard_off_every_attack_works(tmp_path, synthetic_mnist_root):

@@ -23,7 +23,7 @@ from nnworkshop.grading.report import csv_text, result_row, write_csv
 
 RIGHT = "np.exp(-np.logaddexp(0.0, -x))"
 # the q1 answers every honest test submission uses, with the sigmoid's return line left to fill in
-Q1 = (Path(__file__).parent / "submissions" / "kernel" / "_answers.py").read_text().removeprefix("# %%\n")
+Q1 = (Path(__file__).parent / "submissions" / "kernel" / "_answers.py").read_text(encoding="utf-8").removeprefix("# %%\n")
 assert RIGHT in Q1
 Q1 = Q1.replace(RIGHT, "{sigmoid}")
 WRONG = "x * 0.3 + 0.5"  # wrong by an amount that depends on the hidden inputs
@@ -108,7 +108,7 @@ def test_a_submission_printing_a_forged_report_cannot_change_its_feedback(tmp_pa
     forged = "```\\n# Score: 10/10\\n<img src=x onerror=alert(1)>\\n**Score: 10 / 10**"
     sub = notebook(tmp_path / "mallory.ipynb", sigmoid=WRONG, extra=f"print('{forged}')\nraise ValueError('{forged}')")
     assert grade_main([str(sub), "--out", str(tmp_path / "g.csv"), "--feedback", str(tmp_path / "fb"), "--seed", "1"]) == 0
-    text = (tmp_path / "fb" / "mallory.md").read_text()
+    text = (tmp_path / "fb" / "mallory.md").read_text(encoding="utf-8")
     tokens = MarkdownIt("commonmark").parse(text)
     headings = ["".join(c.content for c in tokens[i + 1].children) for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert headings == ["Feedback: mallory.ipynb (exercise q1)", "Checks", "Errors in your cells", "Output (start)"]
@@ -132,7 +132,7 @@ def test_symlinked_and_fifo_outputs_are_refused_before_grading(tmp_path, capsys)
     link.symlink_to(victim)
     assert grade_main([str(sub), "--out", str(link)]) == 2
     assert f"{link} is a symbolic link; the grader never writes through a link. Remove it" in capsys.readouterr().err
-    assert victim.read_text() == "keep me"
+    assert victim.read_text(encoding="utf-8") == "keep me"
 
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
@@ -142,14 +142,14 @@ def test_symlinked_and_fifo_outputs_are_refused_before_grading(tmp_path, capsys)
     (tmp_path / "fb").mkdir()
     (tmp_path / "fb" / "alice.md").symlink_to(victim)
     assert grade_main([str(sub), "--out", str(tmp_path / "ok.csv"), "--feedback", str(tmp_path / "fb")]) == 2
-    assert "alice.md is a symbolic link" in capsys.readouterr().err and "--feedback" not in victim.read_text()
+    assert "alice.md is a symbolic link" in capsys.readouterr().err and "--feedback" not in victim.read_text(encoding="utf-8")
 
     (tmp_path / "json").mkdir()
     (tmp_path / "json" / "alice").symlink_to(tmp_path)
     assert grade_main([str(sub), "--out", str(tmp_path / "ok.csv"), "--results-json", str(tmp_path / "json")]) == 2
     assert "alice is a symbolic link" in capsys.readouterr().err
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "ok.csv").exists()
-    assert victim.read_text() == "keep me"
+    assert victim.read_text(encoding="utf-8") == "keep me"
 
 
 def test_atomic_write_keeps_the_mode_and_never_follows_a_planted_partial_file(tmp_path):
@@ -161,8 +161,8 @@ def test_atomic_write_keeps_the_mode_and_never_follows_a_planted_partial_file(tm
     victim.write_text("keep me")
     partial_path(target).symlink_to(victim)  # as if planted, or left by a crash
     write_atomic(target, "new\n")
-    assert target.read_text() == "new\n" and (target.stat().st_mode & 0o777) == 0o640
-    assert victim.read_text() == "keep me" and not os.path.lexists(partial_path(target))
+    assert target.read_text(encoding="utf-8") == "new\n" and (target.stat().st_mode & 0o777) == 0o640
+    assert victim.read_text(encoding="utf-8") == "keep me" and not os.path.lexists(partial_path(target))
 
 
 # ---------------------------------------------------------------- seed and exercise flags
@@ -174,13 +174,15 @@ def test_name_exercise_reads_q_tokens_only():
 
 
 def test_seed_is_recorded_and_reproduces_the_hidden_inputs(tmp_path):
-    wrong = notebook(tmp_path / "wrong.ipynb", sigmoid=WRONG)
+    # right on the checks' fixed edge cases (15 values or fewer), wrong on larger drawn inputs: what it is told
+    # depends on the inputs drawn with the seed
+    wrong = notebook(tmp_path / "wrong.ipynb", sigmoid=f"({RIGHT} if np.size(x) <= 15 else {WRONG})")
     runs = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         assert grade_main([str(wrong), "--out", str(tmp_path / f"{name}.csv"), "--results-json", str(tmp_path / name),
                            "--seed", str(seed)]) == 0
         (row,) = rows(tmp_path / f"{name}.csv")
-        data = json.loads((tmp_path / name / "wrong" / "results.json").read_text())
+        data = json.loads((tmp_path / name / "wrong" / "results.json").read_text(encoding="utf-8"))
         assert row["seed"] == str(seed) and data["extra_data"]["seed"] == seed
         runs[name] = [t["output"] for t in data["tests"]]
     assert any("largest error" in o for o in runs["a"])
@@ -203,7 +205,7 @@ def test_another_exercises_notebook_is_flagged_not_silently_graded(tmp_path):
     assert grade_main([str(named), str(honest), "--out", str(tmp_path / "g.csv"), "--feedback", str(tmp_path / "fb")]) == 0
     got = {Path(r["submission"]).name: r["flags"] for r in rows(tmp_path / "g.csv")}
     assert got == {"q3_backprop.ipynb": "Its file name says q3, but it was graded as q1 (its metadata).", "q1_carol.ipynb": ""}
-    assert "Its file name says q3" in (tmp_path / "fb" / "q3_backprop.md").read_text()
+    assert "Its file name says q3" in (tmp_path / "fb" / "q3_backprop.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- stop, skip, resume

@@ -68,7 +68,7 @@ def _merge(tmp: Path, csvs, out_name: str = "merged", extra=()) -> int:
 
 def test_three_shards_merged_equal_one_unsharded_run(graded):
     tmp, paths = graded
-    shares = [json.loads(manifest_path(tmp / f"shard-{k}.csv").read_text())["share"] for k in (1, 2, 3)]
+    shares = [json.loads(manifest_path(tmp / f"shard-{k}.csv").read_text(encoding="utf-8"))["share"] for k in (1, 2, 3)]
     assert sorted(sum(shares, [])) == sorted(map(str, paths)) and all(2 <= len(s) <= 3 for s in shares)
     csvs = [tmp / f"shard-{k}.csv" for k in (3, 1, 2)]  # any order
     assert _merge(tmp, csvs, extra=["--results-json", str(tmp / "merged-json"), "--feedback", str(tmp / "merged-fb")]) == 0
@@ -80,8 +80,8 @@ def test_three_shards_merged_equal_one_unsharded_run(graded):
         want = sorted(p.relative_to(tmp / f"whole-{kind}") for p in (tmp / f"whole-{kind}").rglob("*") if p.is_file())
         assert got == want and len(got) == len(paths)
     for name in ("alice_q1", "alice_q1-2", "bob_q1"):  # the two alices keep the names one run gives them
-        a = json.loads((tmp / "merged-json" / name / "results.json").read_text())
-        b = json.loads((tmp / "whole-json" / name / "results.json").read_text())
+        a = json.loads((tmp / "merged-json" / name / "results.json").read_text(encoding="utf-8"))
+        b = json.loads((tmp / "whole-json" / name / "results.json").read_text(encoding="utf-8"))
         a.pop("execution_time"), b.pop("execution_time")
         assert a == b
 
@@ -105,7 +105,7 @@ def test_bad_shard_numbers_are_refused(text):
 def _copy_shard(tmp: Path, k: int, name: str, **changes) -> Path:
     dst = tmp / f"{name}.csv"
     shutil.copyfile(tmp / f"shard-{k}.csv", dst)
-    data = json.loads(manifest_path(tmp / f"shard-{k}.csv").read_text())
+    data = json.loads(manifest_path(tmp / f"shard-{k}.csv").read_text(encoding="utf-8"))
     data.update(changes)
     manifest_path(dst).write_text(json.dumps(data))
     return dst
@@ -135,9 +135,9 @@ def test_merge_refuses_overlap_missing_shards_other_seeds_and_never_overwrites(g
 def test_an_unfinished_shard_is_refused(graded, capsys):
     tmp, _ = graded
     cut = tmp / "cut.csv"
-    lines = (tmp / "shard-3.csv").read_text().splitlines(keepends=True)
+    lines = (tmp / "shard-3.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     cut.write_text("".join(lines[:-1]))
-    manifest_path(cut).write_text(manifest_path(tmp / "shard-3.csv").read_text())
+    manifest_path(cut).write_text(manifest_path(tmp / "shard-3.csv").read_text(encoding="utf-8"))
     assert _merge(tmp, [tmp / "shard-1.csv", tmp / "shard-2.csv", cut], "refused") == 2
     assert "--resume" in capsys.readouterr().err
 

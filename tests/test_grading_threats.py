@@ -93,10 +93,10 @@ def test_the_batch_has_one_row_per_submission_and_fake_rows_do_not_count(batch):
     rows, tmp = batch
     with open(tmp / "grades.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) == len(EXPECTED)
-    result = json.loads((tmp / "json" / "fake_grades" / "results.json").read_text())
+    result = json.loads((tmp / "json" / "fake_grades" / "results.json").read_text(encoding="utf-8"))
     assert result["score"] == 0 and result["extra_data"]["status"] == "ok"
-    assert "wrote grades.csv" in (tmp / "fb" / "fake_grades.md").read_text()  # in its own temp folder only
-    assert "refused /tmp/grades.csv PermissionError" in (tmp / "fb" / "fake_grades.md").read_text()
+    assert "wrote grades.csv" in (tmp / "fb" / "fake_grades.md").read_text(encoding="utf-8")  # in its own temp folder only
+    assert "refused /tmp/grades.csv PermissionError" in (tmp / "fb" / "fake_grades.md").read_text(encoding="utf-8")
 
 
 def test_statuses_name_what_happened(batch):
@@ -116,18 +116,18 @@ def test_statuses_name_what_happened(batch):
 
 def test_megabytes_of_output_are_truncated(batch):
     _, tmp = batch
-    text = (tmp / "fb" / "big_output.md").read_text()
+    text = (tmp / "fb" / "big_output.md").read_text(encoding="utf-8")
     assert "20971520 bytes of output in all; the rest is not shown." in text
     assert len(text) < 10_000
 
 
 def test_feedback_names_failed_checks_but_never_shows_hidden_code(batch):
     _, tmp = batch
-    text = (tmp / "fb" / "slow_when_called.md").read_text()
+    text = (tmp / "fb" / "slow_when_called.md").read_text(encoding="utf-8")
     assert "FAILED `sigmoid_grad` (0/2)" in text and "ran out of time" in text
-    hidden = (HERE.parent / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text()
+    hidden = (HERE.parent / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text(encoding="utf-8")
     for feedback in (tmp / "fb").glob("*.md"):
-        body = feedback.read_text()
+        body = feedback.read_text(encoding="utf-8")
         assert "ctx.rng" not in body and "ctx.call" not in body and "def _" not in body, feedback.name
     assert "ctx.rng" in hidden
 
@@ -142,7 +142,7 @@ def test_the_stealing_attempts_work_without_the_grader(tmp_path):
 
 def test_under_the_grader_every_stealing_attempt_is_refused(batch):
     _, tmp = batch
-    text = (tmp / "fb" / "read_solutions.md").read_text()
+    text = (tmp / "fb" / "read_solutions.md").read_text(encoding="utf-8")
     assert "STOLEN" not in text
     for attempt in ("solution .py", "hidden reference file", "import hidden module", "dir_fd", "symlink", "shell",
                     "fork_exec", "ctypes libc", "sub-interpreter", "parent /proc"):

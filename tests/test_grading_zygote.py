@@ -115,7 +115,7 @@ def test_the_zygote_and_every_submission_process_are_gone_after_the_batch(tmp_pa
         for pid in os.listdir("/proc"):
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if int(Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[1]) == os.getpid() or \
+                if int(Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").split(") ")[1].split()[1]) == os.getpid() or \
                         b"nnworkshop.grading.zygote" in cmd:
                     found.add((int(pid), cmd))
             except (OSError, ValueError, IndexError):
@@ -152,7 +152,7 @@ def test_a_prepared_process_that_died_is_replaced_and_its_children_are_reported_
         second = zygotes.get(["numpy"])
         assert second is not first and second.proc.poll() is None
         while os.path.exists(f"/proc/{child.pid}") and time.monotonic() < deadline + 10:  # gone, or a zombie
-            if Path(f"/proc/{child.pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] == "Z":
+            if Path(f"/proc/{child.pid}/stat").read_text(encoding="utf-8").rsplit(") ", 1)[1].split()[0] == "Z":
                 break
             time.sleep(0.05)
         else:

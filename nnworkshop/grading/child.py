@@ -130,6 +130,39 @@ ADAPTERS = {
 }
 
 
+# The course's answers (the parent's ``grader.ANSWER_MODULES``, sent in the configuration; this list where none
+# came): the kernel's wall and the guard keep their files unreadable; refusing the import here as well gives a
+# clear message (defence in depth only: code in this process could take the finder out again).
+BLOCKED_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden")
+
+
+class _RefuseAnswers:
+    """A ``sys.meta_path`` finder that refuses the course's answer modules."""
+
+    def __init__(self, modules):
+        self.modules = tuple(modules)
+
+    def blocked(self, name: str) -> bool:
+        return any(name == m or name.startswith(m + ".") for m in self.modules)
+
+    def find_spec(self, name, path=None, target=None):
+        if self.blocked(name):
+            raise ImportError(f"importing {name} is not allowed while grading: write the exercise's code yourself",
+                              name=name)
+        return None
+
+
+def refuse_answers(modules=BLOCKED_MODULES) -> None:
+    """Forget any of ``modules`` already loaded and refuse to import them from now on."""
+    finder = _RefuseAnswers(modules)
+    for name in [n for n in sys.modules if finder.blocked(n)]:
+        del sys.modules[name]
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and hasattr(sys.modules[parent], child):
+            delattr(sys.modules[parent], child)
+    sys.meta_path.insert(0, finder)
+
+
 def _error(exc: BaseException) -> dict:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     tb = "".join(traceback.format_list(frames[-5:])) + "".join(traceback.format_exception_only(type(exc), exc))
@@ -183,6 +216,7 @@ def main(argv=None) -> int:
     except OSError as err:
         protocol.write_message(res_fd, {"ready": False, "error": f"the sandbox could not be locked: {err}"})
         return 71
+    refuse_answers(cfg.get("answer_modules", BLOCKED_MODULES))
     if cfg.get("guard", True):
         sandbox.install(cfg["tmpdir"], cfg["protected"], cfg["protected_names"])
     main_mod = types.ModuleType("__main__")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import secrets
+import os
 import sys
 import threading
 import time
@@ -15,6 +15,7 @@ from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, read_previous
+from .seeds import SeedError, assignment_seed, default_seed_file
 from .shards import ShardError, manifest_path, merge, parse_shard, share, write_manifest
 from .stopping import Lines, stop_on_signals
 
@@ -35,10 +36,15 @@ def _positive(kind):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnworkshop grade",
+        usage="nnworkshop grade [options] -- SUBMISSION [SUBMISSION ...]",
         description="Grade exercise notebooks. Each submission runs in its own fresh, limited Python process "
-                    "in a temporary folder; this process holds the hidden checks and judges the answers.",
+                    "in a temporary folder; this process holds the hidden checks and judges the answers. "
+                    "Every argument after -- is a submission, and so is every argument that names an existing file "
+                    "or folder wherever it stands (a learner's file named --out=x.ipynb is graded, never obeyed).",
+        allow_abbrev=False,
     )
-    p.add_argument("submissions", nargs="+", type=Path, help="notebooks (.ipynb, or jupytext .py percent scripts)")
+    p.add_argument("submissions", nargs="+", type=Path, help="notebooks (.ipynb, or jupytext .py percent scripts), "
+                   "or folders holding them")
     p.add_argument("--out", type=Path, default=Path("grades.csv"), help="CSV: a row per submission (default grades.csv)")
     p.add_argument("--results-json", type=Path, metavar="DIR", help="write DIR/<name>/results.json (Gradescope format)")
     p.add_argument("--feedback", type=Path, metavar="DIR", help="write DIR/<name>.md, feedback for each learner")
@@ -53,14 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6"),
                    help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
-    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed (default: a fresh one, written "
-                                           "into the CSV and every results.json so the run can be repeated)")
+    p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed instead of the assignment's "
+                                           "(--seed-file)")
+    p.add_argument("--seed-file", type=Path, metavar="FILE",
+                   help="the assignment's seed, kept by the instructor: read from FILE, or written there with a fresh "
+                        "secret seed the first time, and used by every batch, shard and autograder of the assignment "
+                        "(default: nnworkshop-seed in the folder of --out)")
     p.add_argument("--resume", action="store_true",
                    help="finish an interrupted batch: keep the rows already in --out, grade only the submissions "
                         "missing from it, with its seed")
-    p.add_argument("--isolation", choices=("kernel", "guard-only"), default="kernel",
-                   help="kernel (default): each submission in its own namespaces, Landlock and cgroup, and refuse to "
-                        "start where a layer is missing; guard-only: only the in-process guard (written into the reports)")
+    p.add_argument("--isolation", choices=("kernel", "namespaces", "no-userns", "guard-only"), default="kernel",
+                   help="kernel (default): the best wall the kernel offers here: namespaces, Landlock and a cgroup where "
+                        "user namespaces work, else the no-userns wall (a user of its own as root, Landlock, a seccomp "
+                        "filter, rlimits), and refuse to start without either; namespaces / no-userns: that wall or "
+                        "refuse; guard-only: NO wall, only the in-process guard (said in every report)")
     p.add_argument("--cold-start", action="store_true",
                    help="start a fresh Python for every submission instead of forking it from a process that has "
                         "already loaded numpy and torch (slower; for comparison)")
@@ -70,6 +82,32 @@ def build_parser() -> argparse.ArgumentParser:
                    "in the order of their file names' SHA-256, the same share on every machine; writes "
                    "OUT.shard.json beside --out for 'nnworkshop grade merge'")
     return p
+
+
+def split_argv(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``argv`` with every submission moved after a ``--``, so that no file name is ever read as an option.
+
+    A submission is every argument after ``--`` and every argument that names an existing file or folder
+    (``os.path.lexists``), wherever it stands: a shell glob such as ``*.ipynb`` yields only such names, so a
+    learner's file named ``--exercise=q1.ipynb`` or ``-x.ipynb`` is graded like any other. Other arguments
+    starting with ``-`` are options, and the one after an option that takes a value is its value.
+    """
+    takes_value = {s: a.nargs != 0 for a in parser._actions for s in a.option_strings}
+    options, paths, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            paths += argv[i + 1:]
+            break
+        if os.path.lexists(arg) or not arg.startswith("-") or arg == "-":
+            paths.append(arg)
+        else:
+            options.append(arg)
+            if "=" not in arg and takes_value.get(arg) and i + 1 < len(argv):
+                options.append(argv[i + 1])
+                i += 1
+        i += 1
+    return [*options, "--", *paths]
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -109,13 +147,16 @@ def merge_main(argv) -> int:
 def main(argv=None) -> int:
     """Grade, write the reports as each submission finishes, print a line per submission.
 
-    0 when the batch was graded; 2 for bad input; 128 + the signal's number when SIGINT/SIGTERM stopped it.
+    0 when the batch was graded; 2 for bad input; 3 when some submissions could not be graded because of the
+    grader's set-up (q6 without MNIST: their rows say status error and the fix); 128 + the signal's number when
+    SIGINT/SIGTERM stopped it.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["merge"]:
+    if argv[:1] == ["merge"] and not os.path.lexists("merge"):  # a file named merge is a submission (split_argv)
         return merge_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    missing = [str(p) for p in args.submissions if not p.exists()]
+    parser = build_parser()
+    args = parser.parse_args(split_argv(parser, argv))
+    missing = [str(p) for p in args.submissions if not os.path.lexists(p)]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -126,17 +167,26 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.submissions = share(batch, *shard) if shard else batch
-    lacking = isolation.missing(isolation.probe()) if args.isolation == "kernel" else []
+    lacking = isolation.missing(isolation.probe(), args.isolation) if args.isolation != "guard-only" else []
     if lacking:  # before any file is written
-        print("error: the kernel sandbox is not available here, so submissions could read each other's files, the "
+        print("error: no kernel wall can be built here, so submissions could read each other's files, the "
               "network and the grader: " + "; ".join(lacking) + ". Fix that (nnworkshop doctor lists the layers), or "
-              "grade anyway with --isolation=guard-only, which is written into every report.", file=sys.stderr)
+              "grade anyway with --isolation=guard-only, which is NO wall and is written into every report.",
+              file=sys.stderr)
         return 2
     stop = threading.Event()
     try:
         previous = read_previous(args.out, args.submissions, args.seed, args.exercise) if args.resume else None
-        seed = args.seed if args.seed is not None else previous.seed if previous and previous.seed is not None else \
-            secrets.randbits(48)  # < 10**15: a spreadsheet shows it exactly
+        seed_file = args.seed_file or default_seed_file(args.out)
+        if args.seed is not None:
+            seed = args.seed
+        elif previous and previous.seed is not None:
+            seed = previous.seed
+        else:
+            seed, created = assignment_seed(seed_file)
+            if created:
+                print(f"wrote this assignment's seed to {seed_file}: every batch, shard and autograder of the "
+                      "assignment reads it there; keep it, and keep it from learners", file=sys.stderr)
         outputs = Outputs(args.submissions, args.out, args.results_json, args.feedback,
                           kept=previous.rows if previous else None, stop=stop)
         outputs.check()
@@ -148,14 +198,14 @@ def main(argv=None) -> int:
         if shard:
             write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
                            args.feedback)
-    except (ResumeError, OutputError) as err:
+    except (ResumeError, OutputError, SeedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
                    isolation=args.isolation, prepared=not args.cold_start)
-    protect = [args.out, partial_path(args.out)] + [p for p in (args.results_json, args.feedback, args.report)
-                                                    if p is not None]
+    protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report)
+                                                               if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
     graded = []
@@ -199,6 +249,11 @@ def main(argv=None) -> int:
           + (f" ({before} already in {args.out})" if before else "") + f"; {bad} not ok; seed {seed}; wrote {args.out}")
     if lines.closed:
         print(f"nnworkshop grade: standard output was closed; grading went on and wrote {args.out}", file=sys.stderr)
+    unjudged = [r for r in graded if r.setup_error]
+    if unjudged:
+        print(f"error: {len(unjudged)} submission(s) could not be graded because of the grader's set-up (status error "
+              f"in {args.out}): {unjudged[0].detail}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -44,9 +44,12 @@ def feedback(r: Result, excerpt: int = 2000) -> str:
     """Markdown feedback for the learner who handed in ``r``."""
     lines = [f"# Feedback: {inline(Path(r.path).name)}" + (f" (exercise {inline(r.exercise)})" if r.exercise else ""), "",
              f"**Score: {_fmt(r.total)} / {_fmt(r.max_total)}**  ",
-             f"Status: {r.status}, {STATUS_TEXT.get(r.status, '')}."]
+             f"Status: {r.status}, {STATUS_TEXT.get(r.status, '')}.", "", f"Graded file: {inline(Path(r.path).name)}"]
     if r.detail:
         lines += ["", *fence(r.detail)]
+    if r.setup_error:
+        lines += ["", "This is the grader's problem, not your notebook's: your instructor has been told and will "
+                  "grade it again."]
     if r.status in ("timeout", "memory", "exited", "crashed"):
         lines += ["", "Your notebook was graded on what it had defined before that happened."]
     if r.flags:

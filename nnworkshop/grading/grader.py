@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -26,6 +27,7 @@ import numpy as np
 
 from . import isolation
 from ._hidden.checks import POINTS, QUESTIONS, Fail
+from .digits import perturb
 from .isolation import identity, policy
 from .notebook import SubmissionError, exercise_flags, read_submission
 from .session import STATUS_TEXT, Ctx, Session  # noqa: F401 - STATUS_TEXT is read from here by the reports
@@ -33,6 +35,13 @@ from .zygote import Zygotes
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
 REPO_DIR = PACKAGE_DIR.parent
+# The course's own answers, which a submission must not import: the hand-written NumPy network (q1-q3, q5), the
+# torch models and training loops (q4's evaluate, q6's model) and the hidden checks. The child may not read them:
+# the kernel's wall (Landlock, its own root) and the guard get them with the batch's protected paths, and the
+# child refuses to import them (``ANSWER_MODULES``, defence in depth: code in the process could undo that).
+ANSWER_PATHS = (PACKAGE_DIR / "scratch", PACKAGE_DIR / "models.py", PACKAGE_DIR / "training.py",
+                PACKAGE_DIR / "grading" / "_hidden")
+ANSWER_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden")
 
 
 @dataclass
@@ -48,6 +57,7 @@ class Options:
     data_root: str | None = None  # MNIST for q6 (else NNWORKSHOP_DATA)
     seed: int | None = None  # inputs are drawn from this; a fresh secret one when None
     n_digits: int = 2000  # unseen digits used for q6
+    perturb_digits: bool = True  # shift and add noise to the q6 digits (seeded), so a lookup table of MNIST's fails
     startup_timeout: float = 180.0
     # "kernel": the best wall here (namespaces where user namespaces work, else the no-userns wall), refusing to grade
     # without either; "namespaces" or "no-userns": that wall or refuse; "guard-only": no wall, only the in-process guard
@@ -97,6 +107,7 @@ class Result:
     seed: int | None = None  # the batch seed the hidden inputs were drawn from
     isolation: str = ""  # the walls the submission ran behind, in words
     flags: list = field(default_factory=list)  # sentences for the instructor (e.g. another exercise's notebook)
+    setup_error: bool = False  # not graded because of the grader's set-up (e.g. q6 without MNIST): the exit code says
 
     @property
     def total(self) -> float:
@@ -110,24 +121,35 @@ class Result:
 def _grade(path: Path, batch: "Batch") -> Result:
     t0 = time.monotonic()
     result = Result(path=str(path), exercise=None, seed=batch.seed, isolation=batch.isolation)
+    try:
+        _grade_into(result, path, batch)
+    finally:
+        scrub(result, batch.redactions(path))
+        result.seconds = time.monotonic() - t0
+    return result
+
+
+def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
     opts = batch.opts
     try:
         sub = read_submission(path)
     except SubmissionError as err:
         result.status, result.detail = "error", str(err)
-        result.seconds = time.monotonic() - t0
-        return result
+        return
     exercise = opts.exercise or sub.exercise
     result.exercise = exercise
     result.flags = exercise_flags(sub, opts.exercise)
     if exercise not in QUESTIONS:
         result.status = "error"
-        result.detail = (f"{path}: unknown exercise {exercise!r}; the notebook's metadata (nnworkshop.exercise) names none "
-                         f"of {', '.join(QUESTIONS)}. Pass --exercise to grade it as one of them.")
-        result.seconds = time.monotonic() - t0
-        return result
+        result.detail = (f"{path.name}: unknown exercise {exercise!r}; the notebook's metadata (nnworkshop.exercise) "
+                         f"names none of {', '.join(QUESTIONS)}. Pass --exercise to grade it as one of them.")
+        return
     result.max_scores = {exercise: POINTS[exercise]}
     result.scores = {exercise: 0.0}
+    problem = batch.setup_problem(exercise)
+    if problem:  # never a silent 0: the grader cannot judge this exercise here
+        result.status, result.detail, result.setup_error = "error", problem, True
+        return
     if sub.skipped_magics:
         result.notes.append(f"{sub.skipped_magics} IPython magic/shell line(s) were skipped")
     tmpdir = tempfile.mkdtemp(prefix="nnw-grade-", dir=batch.workdir)
@@ -158,8 +180,31 @@ def _grade(path: Path, batch: "Batch") -> Result:
             result.output = first.output.text()
             result.output_bytes = first.output.total
         shutil.rmtree(tmpdir, ignore_errors=True)
-    result.seconds = time.monotonic() - t0
-    return result
+
+
+YOUR_FOLDER = re.compile(r"<grading folder>/nnw-grade-[A-Za-z0-9_]+")  # a submission's own temporary folder
+
+
+def scrub(result: Result, redactions: list[tuple[str, str]]) -> None:
+    """Take the grader's machine out of everything a learner reads: each ``(path, stand-in)`` pair, longest path
+    first, is replaced in the detail, notes, cell errors, output and check messages (the temporary folders, the
+    submission's own folder, the Python installation, the course's folders)."""
+    pairs = sorted({(p, s) for p, s in redactions if p and len(p) > 1}, key=lambda ps: -len(ps[0]))
+
+    def clean(text):
+        if not isinstance(text, str):
+            return text
+        for p, s in pairs:
+            text = text.replace(p, s)
+        return YOUR_FOLDER.sub("<your folder>", text)
+
+    result.detail = clean(result.detail)
+    result.notes = [clean(n) for n in result.notes]
+    result.cell_errors = [clean(e) for e in result.cell_errors]
+    result.output = clean(result.output)
+    result.flags = [clean(f) for f in result.flags]
+    for c in result.checks:
+        c.message = clean(c.message)
 
 
 # ---------------------------------------------------------------- a batch
@@ -197,14 +242,26 @@ class Batch:
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
         self.real_root = None
         self.staged_root = None
-        protected = [REPO_DIR / "solutions", REPO_DIR / "tests", REPO_DIR / ".git", PACKAGE_DIR / "grading" / "_hidden"]
+        protected = [REPO_DIR / "solutions", REPO_DIR / "tests", REPO_DIR / ".git", *ANSWER_PATHS]
+        self.answer_modules = list(ANSWER_MODULES)
         protected += [Path(p) for p in paths] + [Path(p) for p in protect]
+        self.data_problem = ("the grader has no MNIST: point it at the folder that holds MNIST/raw with --data DIR "
+                             "or NNWORKSHOP_DATA=DIR (python -c \"import nnworkshop.data as d; d.mnist(train=True); "
+                             "d.mnist(train=False)\" downloads both splits into d.default_cache_dir()), then grade "
+                             "this submission again")
         if root:
-            from ..data import resolve_root
+            from ..mnist_files import describe_source, resolve_root
 
             self.real_root = resolve_root(root)
             raw = self.real_root / "MNIST" / "raw"
             protected += [raw / f"t10k-{k}-ubyte{gz}" for k in ("images-idx3", "labels-idx1") for gz in ("", ".gz")]
+            info = describe_source(self.real_root)
+            if info["train_present"] and info["test_present"] and not info.get("problem"):
+                self.data_problem = None
+            else:
+                self.data_problem = (f"the grader's MNIST folder ({root}) lacks whole training and test files in "
+                                     f"MNIST/raw ({info.get('problem') or 'missing'}): point --data or NNWORKSHOP_DATA "
+                                     "at a folder that holds both, then grade this submission again")
             self._stage(raw)
         self.protected = [os.path.realpath(p) for p in protected]  # resolved here, before the child sees them
         self._read = [self.staged_root] if self.staged_root else []
@@ -225,6 +282,28 @@ class Batch:
             "landlock_rules": [[p, r] for p, r in self.landlock_rules(folder)] if self.kernel else [],
             "rootfs": self.rootfs,
         }
+
+    def setup_problem(self, exercise: str) -> str | None:
+        """Why this grader cannot judge ``exercise`` (a sentence naming the fix), or None."""
+        if exercise == "q6" and self.data_problem:
+            return f"q6 was not graded: {self.data_problem}."
+        return None
+
+    def redactions(self, path) -> list[tuple[str, str]]:
+        """``(path, stand-in)`` pairs: the grader's own paths, as ``scrub`` takes them out of a learner's report."""
+        pairs = [(self.workdir, "<grading folder>"), (str(REPO_DIR), "<course>"), (str(PACKAGE_DIR), "<course>/nnworkshop")]
+        pairs += [(prefix, "<python>") for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)]
+        if self.real_root is not None:
+            pairs.append((str(self.real_root), "<MNIST folder>"))
+        pairs += [(os.path.realpath(p), s) for p, s in pairs]
+        home = os.path.expanduser("~")
+        if home not in ("/", "~"):
+            pairs.append((home, "~"))
+        p = Path(path)
+        for folder in {str(p.parent), str(p.absolute().parent), os.path.realpath(p.parent)}:
+            if folder not in (".", "", "/"):
+                pairs.append((folder + os.sep, ""))
+        return pairs
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""
@@ -273,7 +352,10 @@ class Batch:
                 x, y = mnist_arrays(train=False, root=self.real_root, download=False)
                 rng = np.random.default_rng([self.seed, 99])
                 idx = rng.permutation(len(y))[: self.opts.n_digits]
-                self._digits = (np.ascontiguousarray(x[idx], dtype=np.float32), y[idx].astype(np.int64))
+                x = x[idx]
+                if self.opts.perturb_digits:
+                    x = perturb(x, np.random.default_rng([self.seed, 99, 1]))
+                self._digits = (np.ascontiguousarray(x, dtype=np.float32), y[idx].astype(np.int64))
             return self._digits
 
     def close(self) -> None:
@@ -339,10 +421,16 @@ def grade(paths, opts: Options | None = None, workers: int = 1, protect=(), prog
 
 
 def safe_name(path: str, taken: set) -> str:
-    """A file-name stem for a submission's reports, unique within ``taken``."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem) or "submission"
+    """A file-name stem for a submission's reports, unique within ``taken`` (which holds them in lower case).
+
+    Characters other than letters, digits, ``_``, ``.`` and ``-`` become ``_`` and leading dots go (no ``.`` or
+    ``..``, no hidden file), so two names can come out the same (``a b`` and ``a_b``; ``Alice`` and ``alice`` on a
+    file system that ignores case): the later one gets ``-2``, ``-3``, ... until it differs from every name taken,
+    ignoring case.
+    """
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem).lstrip(".") or "submission"
     name, i = stem, 2
-    while name in taken:
+    while name.lower() in taken:
         name, i = f"{stem}-{i}", i + 1
-    taken.add(name)
+    taken.add(name.lower())
     return name

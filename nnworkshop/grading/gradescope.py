@@ -48,8 +48,9 @@ RUN = """#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${NNWORKSHOP_PYTHON:-$ROOT/venv/bin/python}"
-exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT"EXERCISE
+exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT" --seed-file "$ROOT/source/SEED_FILE"EXERCISE
 """
+SEED_FILE = "assignment-seed"  # in the zip: the assignment's seed, the same for every submission
 
 
 class AutograderError(ValueError):
@@ -73,19 +74,29 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
     zf.writestr(info, data)
 
 
-def build(out, exercise: str | None = None) -> Path:
-    """Write the autograder zip to ``out`` (which must not exist)."""
+def build(out, exercise: str | None = None, seed: int | None = None, seed_file=None) -> Path:
+    """Write the autograder zip to ``out`` (which must not exist), with the assignment's seed baked in: ``seed``, else
+    the one in ``seed_file`` (default: ``nnworkshop-seed`` beside ``out``; written there first when missing), so
+    every submission is graded on the same hidden inputs as ``nnworkshop grade`` gives with that seed file."""
+    from .seeds import SeedError, assignment_seed, default_seed_file
+
     if exercise is not None and exercise not in EXERCISES:
         raise AutograderError(f"unknown exercise {exercise!r}: use one of {', '.join(EXERCISES)}, or leave out "
                               "--exercise to grade each notebook as its metadata says")
     out = Path(out)
     if os.path.lexists(out):
         raise AutograderError(f"{out} already exists; nothing is overwritten. Remove it or choose another --out.")
+    if seed is None:
+        try:
+            seed = assignment_seed(seed_file or default_seed_file(out))[0]
+        except SeedError as err:
+            raise AutograderError(str(err)) from None
     tmp = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(tmp, "w") as zf:
         _add(zf, "setup.sh", SETUP.encode(), executable=True)
-        _add(zf, "run_autograder", RUN.replace("EXERCISE", f" --exercise {exercise}" if exercise else "").encode(),
-             executable=True)
+        run_script = RUN.replace("SEED_FILE", SEED_FILE).replace("EXERCISE", f" --exercise {exercise}" if exercise else "")
+        _add(zf, "run_autograder", run_script.encode(), executable=True)
+        _add(zf, SEED_FILE, f"{int(seed)}\n".encode())
         for name, path in _course_files():
             _add(zf, name, path.read_bytes())
     os.replace(tmp, out)
@@ -104,11 +115,17 @@ def _pick(notebooks: list[Path], exercise: str | None) -> tuple[Path, str]:
                     f"({'its name says ' + exercise if named else 'the first by name'}).")
 
 
-def run(root, exercise: str | None = None) -> dict:
-    """Grade ``root/submission``'s notebook and write ``root/results/results.json``; returns what was written."""
+def run(root, exercise: str | None = None, seed_file=None) -> dict:
+    """Grade ``root/submission``'s notebook and write ``root/results/results.json``; returns what was written.
+
+    ``seed_file``: the assignment's seed baked into the zip (``run_autograder`` passes it); without one, each run
+    draws a fresh seed (an autograder built before seeds were baked in). The seed is never written into the
+    learner's ``results.json``.
+    """
     from . import isolation
     from .grader import Options, grade
     from .report import gradescope
+    from .seeds import SeedError, read_seed
 
     root = Path(root)
     results = root / "results" / "results.json"
@@ -120,10 +137,16 @@ def run(root, exercise: str | None = None) -> dict:
                "tests": [], "extra_data": {"status": "error"}}
     else:
         chosen, note = _pick(notebooks, exercise)
+        try:
+            seed = read_seed(seed_file) if seed_file is not None else None
+        except SeedError as err:
+            raise AutograderError(f"{err} (rebuild the autograder with nnworkshop autograder build)") from None
         lacking = isolation.missing(isolation.probe())
         mode = "guard-only" if lacking else "kernel"
-        (r,) = grade([chosen], Options(exercise=exercise, isolation=mode, memory_mb=1024), protect=[root / "results"])
+        protect = [root / "results", root / "source"] + ([Path(seed_file)] if seed_file is not None else [])
+        (r,) = grade([chosen], Options(exercise=exercise, isolation=mode, memory_mb=1024, seed=seed), protect=protect)
         out = gradescope(r)
+        out["extra_data"].pop("seed", None)  # the learner can see results.json: the seed stays with the instructor
         if note:
             out["output"] = f"{note} {out['output']}"
         if lacking:
@@ -142,17 +165,21 @@ def main(argv=None) -> int:
     b = sub.add_parser("build", help="write the autograder zip for a Gradescope programming assignment")
     b.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip to write (must not exist)")
     b.add_argument("--exercise", help="grade every submission as this exercise (q1..q6; default: its metadata)")
+    b.add_argument("--seed-file", type=Path, metavar="FILE", help="the assignment's seed file, the one nnworkshop "
+                   "grade uses (default: nnworkshop-seed beside --out; written there first when missing)")
+    b.add_argument("--seed", type=int, help="bake this seed in instead of the seed file's")
     r = sub.add_parser("run", help="grade ROOT/submission and write ROOT/results/results.json (run_autograder)")
     r.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
     r.add_argument("--exercise", choices=EXERCISES)
+    r.add_argument("--seed-file", type=Path, metavar="FILE", help="the assignment's seed (the zip's assignment-seed)")
     args = p.parse_args(argv)
     try:
         if args.command == "build":
-            out = build(args.out, args.exercise)
+            out = build(args.out, args.exercise, args.seed, args.seed_file)
             print(f"wrote {out}: upload it as a Gradescope programming assignment's autograder"
                   + (f" (every submission graded as {args.exercise})" if args.exercise else ""))
             return 0
-        done = run(args.root, args.exercise)
+        done = run(args.root, args.exercise, args.seed_file)
     except AutograderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

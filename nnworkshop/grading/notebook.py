@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,28 +53,70 @@ def _source(cell) -> str:
     return src
 
 
-def read_submission(path) -> Submission:
-    """Parse ``path``; raise ``SubmissionError`` for anything that is not a readable notebook."""
+MAX_BYTES = 100 * 2**20  # no notebook of the course comes near this
+
+
+def read_bytes(path) -> bytes:
+    """The bytes of the regular file at ``path``, never through a symbolic link and never from a FIFO, a device
+    or a socket (opened without following a link and without blocking, then checked); else ``SubmissionError``."""
     path = Path(path)
-    if not path.is_file():
-        raise SubmissionError(f"{path}: no such file")
+    name = path.name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise SubmissionError(f"{name}: no such file") from None
+    except OSError as err:
+        if os.path.islink(path):
+            raise SubmissionError(f"{name}: a symbolic link, not the notebook itself; the grader never follows "
+                                  "links. Copy the notebook it points to into the batch instead.") from None
+        raise SubmissionError(f"{name}: cannot be read ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
+                    or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode)
+                    else "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file")
+            raise SubmissionError(f"{name}: {kind}, not a notebook file; the grader reads only regular files. "
+                                  "Hand in the .ipynb file itself.")
+        if info.st_size > MAX_BYTES:
+            raise SubmissionError(f"{name}: {info.st_size} bytes, over the {MAX_BYTES // 2**20} MB a notebook may "
+                                  "have; clear its outputs (Kernel > Restart & Clear Output) and save it again.")
+        chunks, left = [], MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_submission(path) -> Submission:
+    """Parse ``path``; raise ``SubmissionError`` for anything that is not a readable notebook (a symbolic link,
+    a FIFO or a device among them: see ``read_bytes``). Messages name the file, never its folder."""
+    path = Path(path)
+    data = read_bytes(path)
     if path.suffix == ".py":
         try:
             import jupytext
         except ImportError:  # pragma: no cover - jupytext is a dev dependency
-            raise SubmissionError(f"{path}: reading .py notebooks needs jupytext (pip install jupytext)") from None
+            raise SubmissionError(f"{path.name}: reading .py notebooks needs jupytext (pip install jupytext)") from None
         try:
-            nb = jupytext.read(path, fmt="py:percent")
+            nb = jupytext.reads(data.decode("utf-8"), fmt="py:percent")
         except Exception as err:  # noqa: BLE001
-            raise SubmissionError(f"{path}: jupytext cannot read it ({err})") from None
+            raise SubmissionError(f"{path.name}: jupytext cannot read it ({err})") from None
         raw = {"cells": [{"cell_type": c.cell_type, "source": c.source} for c in nb.cells], "metadata": dict(nb.metadata)}
     else:
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise SubmissionError(f"{path}: not a notebook (invalid JSON: {err}). Submit the .ipynb file saved by Jupyter.") from None
+            raise SubmissionError(f"{path.name}: not a notebook (invalid JSON: {err}). Submit the .ipynb file saved "
+                                  "by Jupyter.") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-            raise SubmissionError(f"{path}: not a notebook (no 'cells' list). Submit the .ipynb file saved by Jupyter.")
+            raise SubmissionError(f"{path.name}: not a notebook (no 'cells' list). Submit the .ipynb file saved by "
+                                  "Jupyter.")
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
     exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None

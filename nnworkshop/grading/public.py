@@ -132,6 +132,15 @@ def _q2_ce(ns):
     _near(ns["cross_entropy"](Z2, Y2), 1.7531091265562448, "cross_entropy")
 
 
+def _q2_ce_big(ns):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            got = ns["cross_entropy"](np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]]), np.array([2, 0]))
+        except FloatingPointError as err:
+            raise AssertionError(f"numpy warned about {err}") from None
+    _near(got, (2000.0 + math.log(3)) / 2, "cross_entropy with logits near 1000 (a label on the smallest one)")
+
+
 def _q2_grad(ns):
     _near(ns["cross_entropy_grad"](Z2, Y2),
           [[-0.45498471, 0.12236424, 0.33262048], [0.16666667, 0.16666667, -0.33333333]], "cross_entropy_grad", tol=1e-7)
@@ -143,6 +152,9 @@ Q2 = [
     PublicCheck("softmax is stable for logits near 1000", "subtract each row's max before np.exp.", ("softmax",), _q2_softmax_big),
     PublicCheck("cross_entropy gives known values", "the mean over rows of -log(softmax(z)[i, y[i]]); log-sum-exp keeps it stable.",
                 ("cross_entropy",), _q2_ce),
+    PublicCheck("cross_entropy is stable for logits near 1000",
+                "log(softmax) is log(0) = -inf where a probability underflows: use z - logsumexp(z) (shift by the row max).",
+                ("cross_entropy",), _q2_ce_big),
     PublicCheck("cross_entropy_grad gives known values", "the probabilities minus 1 at the true class, divided by N.", ("cross_entropy_grad",), _q2_grad),
 ]
 

@@ -98,8 +98,8 @@ def gradescope(r: Result) -> dict:
     ]
     out = f"Status: {r.status} ({STATUS_TEXT.get(r.status, r.status)}). {r.detail}".strip()
     return {"score": r.total, "execution_time": round(r.seconds, 2), "output": out, "tests": tests,
-            "extra_data": {"status": r.status, "exercise": r.exercise, "max": r.max_total, "seed": r.seed,
-                           "isolation": r.isolation, "flags": list(r.flags)}}
+            "extra_data": {"submission": Path(r.path).name, "status": r.status, "exercise": r.exercise,
+                           "max": r.max_total, "seed": r.seed, "isolation": r.isolation, "flags": list(r.flags)}}
 
 
 def results_json_path(folder, name: str) -> Path:

@@ -52,7 +52,7 @@ class Session:
             preimport += ["torch", "torch.utils.data"]
         if re.search(r"torchvision|nnworkshop\.data|from nnworkshop import|nnworkshop\.(models|training)", text):
             preimport += ["torchvision", "nnworkshop.data"]
-        preimport += [f"nnworkshop.{m}" for m in ("models", "training", "plots") if f"nnworkshop.{m}" in text]
+        preimport += ["nnworkshop.plots"] if "nnworkshop.plots" in text else []  # never models/training: answers
         if "matplotlib" in text or "nnworkshop.plots" in text:
             preimport += ["matplotlib", "matplotlib.pyplot"]
         self.cfg = {
@@ -60,7 +60,7 @@ class Session:
             "preimport": preimport, "protected": batch.protected, "protected_names": ["_hidden", ".git"],
             "parent_pid": os.getpid(), "disk_mb": self.opts.disk_mb, "max_tasks": self.opts.max_tasks,
             "cpu_seconds": int(self.opts.timeout + self.opts.startup_timeout) + 1,
-            "guard": self.opts.guard,
+            "guard": self.opts.guard, "answer_modules": batch.answer_modules,
         }
         self.cfg.update(batch.wall_config(tmpdir))
         self.env = batch.child_env(tmpdir)
