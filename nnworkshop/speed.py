@@ -7,7 +7,8 @@ One timing says little on a laptop that is also running a browser: the same race
 
 - the ratio reported is the median of A's times over the median of B's;
 - its spread is the range of the per-round ratios (A's time in round i over B's in round i) where the rounds
-  pair up, else the widest ratio the two sets of times allow;
+  pair up (the middle half of them from five rounds on: one disturbed round must not decide), else the widest
+  ratio the two sets of times allow;
 - B is called faster only when the whole spread lies above ``1 + MARGIN``, slower only when it lies below
   ``1 / (1 + MARGIN)``; anything else, and anything measured fewer than twice, is too close to call.
 
@@ -21,6 +22,7 @@ import statistics
 from dataclasses import dataclass
 
 MARGIN = 0.05  # differences within 5 % are never called, whatever the spread
+QUARTILES_FROM = 5  # from this many paired rounds on, the spread is the middle half of the per-round ratios
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,16 @@ class Race:
 
     @property
     def spread(self) -> tuple[float, float]:
-        """(lowest, highest) ratio a/b the measurements allow (per round where the rounds pair up)."""
+        """The ratios a/b the measurements allow: where the rounds pair up, the range of the per-round ratios
+        (their middle half from ``QUARTILES_FROM`` rounds on, so one disturbed round does not decide), else the
+        widest ratio the two sets of times allow."""
         a, b = self.a_seconds, self.b_seconds
         if len(a) == len(b):
-            ratios = [x / y for x, y in zip(a, b)]
-            return min(ratios), max(ratios)
+            ratios = sorted(x / y for x, y in zip(a, b))
+            if len(ratios) >= QUARTILES_FROM:
+                q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+                return q1, q3
+            return ratios[0], ratios[-1]
         return min(a) / max(b), max(a) / min(b)
 
     @property
@@ -69,7 +76,8 @@ class Race:
         if self.rounds < 2:
             return (f"{self.a} took {statistics.median(self.a_seconds):.3g} s and {self.b} "
                     f"{statistics.median(self.b_seconds):.3g} s, measured once each: too few to call; measure again")
-        what = f"over {self.rounds} rounds, {self.a}'s time over {self.b}'s ranged {low:.2f}x to {high:.2f}x"
+        middle = "the middle half of " if len(self.a_seconds) == len(self.b_seconds) >= QUARTILES_FROM else ""
+        what = f"over {self.rounds} rounds, {middle}{self.a}'s time over {self.b}'s ranged {low:.2f}x to {high:.2f}x"
         if self.winner == self.b:
             return f"{self.b} was {self.ratio:.2f}x faster than {self.a} (median; {what})"
         if self.winner == self.a:

@@ -50,3 +50,14 @@ def test_busy_warns_only_above_the_threshold(monkeypatch):
     assert "load average 1.9 on 2 core(s)" in speed.busy()
     monkeypatch.setattr(speed.os, "getloadavg", lambda: (0.4, 1.0, 1.0), raising=False)
     assert speed.busy() is None
+
+
+def test_from_five_rounds_one_disturbed_round_does_not_decide():
+    """Ten epochs, one of them hit by another program: the middle half of the ratios still shows the win."""
+    numpy_s = [2.0, 2.1, 1.9, 2.0, 0.3, 2.2, 2.0, 1.9, 2.1, 2.0]  # round 5: NumPy ran while torch was disturbed
+    r = speed.race("NumPy", numpy_s, "PyTorch", [1.0] * 10)
+    assert r.winner == "PyTorch" and "the middle half of NumPy's time" in r.sentence()
+    low, high = r.spread
+    assert 1.9 <= low <= 2.0 <= high <= 2.1
+    assert speed.race("NumPy", numpy_s[:4] + [0.3], "PyTorch", [1.0] * 5).winner == "PyTorch"
+    assert speed.race("NumPy", [2.0, 0.3, 2.0, 0.4, 2.1, 0.5], "PyTorch", [1.0] * 6).winner is None  # truly mixed
