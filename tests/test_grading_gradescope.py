@@ -58,7 +58,24 @@ def test_the_zip_holds_executable_setup_and_run_scripts_and_the_installable_cour
                 "course/nnworkshop/grading/_hidden/checks.py"} <= set(infos)
         assert not any("__pycache__" in n for n in infos)
         assert "--exercise q1" in zf.read("run_autograder").decode()
-        assert "pip install" in zf.read("setup.sh").decode() and "$ROOT/source/course" in zf.read("setup.sh").decode()
+        setup = zf.read("setup.sh").decode()
+        assert "pip install" in setup and "$ROOT/source/course" in setup
+        # torch from PyTorch's CPU index alone, never as an extra index beside PyPI (dependency confusion)
+        assert "extra-index-url" not in setup and "course/nnworkshop/torch_install.py" in setup
+        assert "data.mnist(" not in setup, "a q1 assignment needs no MNIST"
+
+
+@pytest.mark.parametrize("exercise", [None, "q6"])
+def test_an_autograder_that_may_grade_q6_fetches_mnist_at_build_time(tmp_path, exercise):
+    out = tmp_path / "autograder.zip"
+    assert nnworkshop_main(["autograder", "build", "--out", str(out), *(["--exercise", exercise] if exercise else [])]) == 0
+    with zipfile.ZipFile(out) as zf:
+        setup, run = zf.read("setup.sh").decode(), zf.read("run_autograder").decode()
+    assert setup.index("set -euo pipefail") < setup.index('NNWORKSHOP_DATA="$ROOT/data"') < setup.index("doctor")
+    assert "data.mnist(train=True)" in setup and "data.mnist(train=False)" in setup
+    assert 'export NNWORKSHOP_DATA="${NNWORKSHOP_DATA:-$ROOT/data}"' in run
+    result = subprocess.run(["bash", "-n", "-c", setup], capture_output=True, text=True)  # the script parses
+    assert result.returncode == 0, result.stderr
 
 
 def test_run_autograder_grades_the_submission_into_results_json(built):
@@ -74,7 +91,7 @@ def test_run_autograder_grades_the_submission_into_results_json(built):
     layers = isolation.probe()
     assert result["extra_data"]["exercise"] == "q1" and result["extra_data"]["status"] == "ok"
     if isolation.missing(layers):  # e.g. inside a container without user namespaces: said, not hidden
-        assert result["extra_data"]["isolation"].endswith("(inside Gradescope's container, one learner per container)")
+        assert "NOT a wall" in result["extra_data"]["isolation"] and "the only wall left" in result["extra_data"]["isolation"]
     else:
         assert result["extra_data"]["isolation"] == isolation.describe(layers)
 
@@ -100,3 +117,17 @@ def test_build_refuses_an_unknown_exercise_and_never_overwrites(built, capsys):
     before = zip_path.read_bytes()
     assert nnworkshop_main(["autograder", "build", "--out", str(zip_path)]) == 2
     assert "already exists" in capsys.readouterr().err and zip_path.read_bytes() == before
+
+
+def test_where_no_wall_can_be_built_results_json_says_so(built, monkeypatch):
+    """Gradescope's container without Landlock or seccomp: graded with the guard alone, and called no wall."""
+    from nnworkshop.grading import gradescope, isolation
+
+    tmp, zip_path = built
+    root = _autograder(tmp / "nowall", zip_path, ROOT / "solutions" / "q1_activations.ipynb")
+    monkeypatch.setattr(isolation, "missing", lambda report, isolation="kernel": ["landlock: refused (test)"])
+    result = gradescope.run(root, exercise="q1", seed_file=root / "source" / gradescope.SEED_FILE)
+    assert result["score"] == 10.0
+    text = result["extra_data"]["isolation"]
+    assert text.startswith(isolation.GUARD_ONLY) and "NOT a wall" in text
+    assert "Gradescope's container (one learner per container) is the only wall left: landlock: refused (test)" in text

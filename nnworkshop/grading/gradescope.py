@@ -37,9 +37,17 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
-# CPU-only torch: grading never uses a GPU, and the CUDA wheels are gigabytes.
-"$ROOT/venv/bin/python" -m pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu "$ROOT/source/course"
-"$ROOT/venv/bin/python" -m nnworkshop doctor || true
+# PyTorch's CPU build from PyTorch's index alone (grading never uses a GPU; the CUDA wheels are gigabytes), then
+# the course. torch_install.py says in one line when that index cannot be reached and the default build is used.
+"$ROOT/venv/bin/python" "$ROOT/source/course/nnworkshop/torch_install.py"
+"$ROOT/venv/bin/python" -m pip install --quiet "$ROOT/source/course"
+MNIST"$ROOT/venv/bin/python" -m nnworkshop doctor || true
+"""
+# q6 grades on MNIST: fetched while the image is built, so that a failed download fails the build (where the
+# instructor sees it), never a learner's grade. run_autograder points the grader at it.
+SETUP_MNIST = """# q6 is graded on MNIST's digits: download them now (about 12 MB) into $ROOT/data; a failure stops the build here.
+NNWORKSHOP_DATA="$ROOT/data" "$ROOT/venv/bin/python" -c "from nnworkshop import data; data.mnist(train=True); \\
+data.mnist(train=False); print('MNIST ready in', data.resolve_root())"
 """
 
 RUN = """#!/usr/bin/env bash
@@ -48,6 +56,7 @@ RUN = """#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${NNWORKSHOP_PYTHON:-$ROOT/venv/bin/python}"
+export NNWORKSHOP_DATA="${NNWORKSHOP_DATA:-$ROOT/data}"  # where setup.sh put MNIST (q6)
 exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT" --seed-file "$ROOT/source/SEED_FILE"EXERCISE
 """
 SEED_FILE = "assignment-seed"  # in the zip: the assignment's seed, the same for every submission
@@ -93,7 +102,8 @@ def build(out, exercise: str | None = None, seed: int | None = None, seed_file=N
             raise AutograderError(str(err)) from None
     tmp = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(tmp, "w") as zf:
-        _add(zf, "setup.sh", SETUP.encode(), executable=True)
+        setup = SETUP.replace("MNIST", SETUP_MNIST if exercise in (None, "q6") else "")
+        _add(zf, "setup.sh", setup.encode(), executable=True)
         run_script = RUN.replace("SEED_FILE", SEED_FILE).replace("EXERCISE", f" --exercise {exercise}" if exercise else "")
         _add(zf, "run_autograder", run_script.encode(), executable=True)
         _add(zf, SEED_FILE, f"{int(seed)}\n".encode())
@@ -150,7 +160,8 @@ def run(root, exercise: str | None = None, seed_file=None) -> dict:
         if note:
             out["output"] = f"{note} {out['output']}"
         if lacking:
-            out["extra_data"]["isolation"] += " (inside Gradescope's container, one learner per container)"
+            out["extra_data"]["isolation"] += ("; Gradescope's container (one learner per container) is the only wall "
+                                               "left: " + "; ".join(lacking))
         if r.output:
             out["output"] += "\n\nThe start of your notebook's output:\n" + r.output[:2000]
     results.parent.mkdir(parents=True, exist_ok=True)
