@@ -177,6 +177,22 @@ def test(model, loader, loss_fn, device):
 
 
 # %% [markdown]
+# Why `optimizer.zero_grad()` before `loss.backward()`? Because `backward` does not *replace* a parameter's
+# `.grad`, it *adds* to it (handy for summing the gradients of several small batches before one step). Left
+# alone, every step would use the sum of all the batches' gradients so far. Watch it on one weight, where
+# d(3w)/dw = 3:
+
+# %%
+w = torch.tensor([2.0], requires_grad=True)
+for i in range(3):
+    (3 * w).sum().backward()
+    print(f"after backward #{i + 1}: w.grad = {w.grad.item():g}")
+w.grad = None  # what optimizer.zero_grad() does to every parameter it holds
+(3 * w).sum().backward()
+print(f"after zero_grad and one backward: w.grad = {w.grad.item():g}")
+assert w.grad.item() == 3.0
+
+# %% [markdown]
 # Five epochs (two in quick mode). Each line prints as its epoch finishes.
 
 # %%
