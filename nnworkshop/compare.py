@@ -10,7 +10,7 @@ torch runs on the CPU by default, like NumPy: a GPU would compare two machines, 
 once (float64 NumPy, plain SGD against momentum 0.9, different initial weights), so that the
 learner can see what each difference does. Every sentence ``conclusion()`` writes is computed
 from the numbers measured in that run; nothing is assumed about which library wins. Who was faster is
-``speed.race``'s call on the per-epoch times, the rule notebook 07 and ``nnworkshop bench`` use too: "too close
+``speed.race``'s call on the per-epoch times, the rule notebook 06 and ``nnworkshop bench`` use too: "too close
 to call" when the epochs' spread includes no difference.
 """
 

@@ -164,7 +164,7 @@ print(fair.table())
 
 # %% [markdown]
 # The conclusion below is not written in advance: it is built from the numbers just measured. Who was faster
-# is decided epoch by epoch (`nnworkshop.speed`, the rule notebook 07 and `nnworkshop bench` use too): a
+# is decided epoch by epoch (`nnworkshop.speed`, the rule notebook 06 and `nnworkshop bench` use too): a
 # library is called faster only when every epoch's ratio says so by more than 5 %; otherwise the verdict is
 # "too close to call", because one noisy epoch on a busy laptop can flip a small difference.
 
@@ -292,4 +292,5 @@ else:
 #   weights: when does PyTorch overtake NumPy on your CPU?
 # - Switch the fair race to `optimizer="adam", lr=0.001`: do the two still agree to rounding?
 #
-# Next: **06_summary**, what you learned and the exercises.
+# Next: **06_distributed**, training on more than one device; then **07_summary**, what you learned and the
+# exercises.

@@ -83,7 +83,7 @@ def test_course_notebooks_exist():
     names = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     expected = {
         "00_setup", "01_numpy_from_scratch", "02_mnist", "03_pytorch_mlp",
-        "04_experiments", "05_numpy_vs_pytorch", "06_summary",
+        "04_experiments", "05_numpy_vs_pytorch", "06_distributed", "07_summary",
     }
     missing = expected - names
     assert not missing, f"notebooks/ lacks {sorted(missing)}"

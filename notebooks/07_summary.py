@@ -15,14 +15,14 @@
 # ---
 
 # %% [markdown]
-# # 06 · Summary, and where to go from here
+# # 07 · Summary, and where to go from here
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_summary.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_summary.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/07_summary.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F07_summary.ipynb)
 # <!-- /launch -->
 #
-# **You will find here** what the course covered, what the original workshop got wrong and how each notebook
-# fixes it, and the exercises that check you can write the pieces yourself.
+# **You will find here** what the course covered, the exercises that check you can write the pieces yourself,
+# and where to go next.
 #
 # ## What you did
 #
@@ -33,7 +33,8 @@
 # | 02 MNIST | torchvision datasets, normalisation, what the digits look like, class balance |
 # | 03 PyTorch MLP | `nn.Module`, the train / test functions, curves, predictions with probabilities, the confusion matrix |
 # | 04 experiments | layers and width, activations, learning rate and optimizer, batch size, dropout and L2; the dashboard |
-# | 05 NumPy vs PyTorch | a fair comparison: same digits, weights, optimizer and batches; gradients equal at step 0; measured speed |
+# | 05 NumPy vs PyTorch | a fair comparison: same digits, weights, optimizer and batches; gradients equal at step 0; measured speed, called only when the noise allows |
+# | 06 distributed | data-parallel training (DDP) gives the same weights as one process; when two processes pay off and when they do not, measured; checkpoints that resume exactly; TensorBoard |
 #
 # **Key ideas**
 #
@@ -46,21 +47,8 @@
 #   (notebook 05 printed what *your* machine did).
 # - Compare like with like: one change at a time, same data, same seed, same budget.
 #
-# ## What the original workshop got wrong, and what this course does instead
-#
-# | the original | what actually happens | here |
-# |---|---|---|
-# | XOR with weights `randn * 0.01` | the loss stays at ln 2 (chance), for every one of the seeds 01 tries: a saddle point | Xavier initialisation learns it; both shown in 01 |
-# | `sigmoid_derivative(x)` returns `x * (1 - x)` | right only when given the sigmoid's *output*; the name invites passing the input | `sigmoid_grad_from_output(a)` in 01 |
-# | test set loaded without `download=True` | fails on a fresh machine | both sets fetched the same way (`nnworkshop.data`), offline folder supported (00) |
-# | train loss averaged over batches | the short last batch counts too much | per-sample averages (03) |
-# | the dropout + Adam model is defined | but never trained | trained and compared with the baseline (04) |
-# | the subset cell stops at "5,000 samples" | it counts *batches*, not samples, so it never stops early: it takes the whole training and test sets | exactly the first 5,000 / 1,000 digits (05) |
-# | the NumPy MNIST net | computes in float64 by accident, torch in float32 | both in float32 (05) |
-# | the comparison | different initial weights, plain SGD vs momentum 0.9, different shuffles, a dropped last batch | same weights, optimizer, batch order (05); the original's setup kept as a second row, to see what it changes |
-# | "Speedup" assumed PyTorch faster | it depends on the machine and the network; the original never showed what it measured | the conclusion is computed from what your machine measured, for several widths (05) |
-# | prediction comparison bars the class *index* | a bar chart of two digit labels means nothing | probability bars for both networks (05) |
-# | `sklearn` imported | never used | not needed |
+# The course began as a shorter workshop; what it got wrong, and what each notebook does instead, is an appendix for
+# instructors: `docs/original_workshop.md`.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.

@@ -15,10 +15,10 @@
 # ---
 
 # %% [markdown]
-# # 07 · Beyond one device: data-parallel training, checkpoints, TensorBoard
+# # 06 · Beyond one device: data-parallel training, checkpoints, TensorBoard
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/07_distributed.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F07_distributed.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_distributed.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_distributed.ipynb)
 # <!-- /launch -->
 #
 # Real networks train on several GPUs or machines, for hours, and people watch the curves while they do.
@@ -74,7 +74,7 @@ from nnworkshop.config import pick
 from nnworkshop.models import MLP
 from nnworkshop.training import fit
 
-work = Path(tempfile.mkdtemp(prefix="nnworkshop-07-"))  # checkpoints and results of this notebook
+work = Path(tempfile.mkdtemp(prefix="nnworkshop-06-"))  # checkpoints and results of this notebook
 print(f"torch {torch.__version__}; {os.cpu_count()} CPU core(s); CUDA GPUs: {torch.cuda.device_count()}")
 print(f"files of this notebook go to {work}")
 
