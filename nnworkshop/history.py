@@ -7,7 +7,11 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class History:
-    """Per-epoch train/test loss and accuracy (accuracy in %), and seconds per epoch."""
+    """Per-epoch train/test loss and accuracy (accuracy in %), and seconds per epoch.
+
+    ``held_out`` names what ``test_loss`` / ``test_acc`` were measured on: "test", or "validation" when the run
+    was scored on a validation split (``fit(..., val=...)``) because a choice will be made from it; plots and
+    tables label the dashed curves with it."""
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -19,6 +23,7 @@ class History:
     interrupted: bool = False
     diverged: bool = False
     config: dict = field(default_factory=dict)
+    held_out: str = "test"
 
     @property
     def epochs(self) -> int:

@@ -72,9 +72,10 @@ def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, m
     ``"<label> train loss"``, ``"<label> test acc"`` and so on. ``curves`` and the experiment dashboard
     both draw with this, so a run looks the same in a notebook figure and on the projector.
     """
+    held_out = getattr(history, "held_out", "test")  # "validation" for runs scored while choosing
     for ax, name, train, test in ((ax_loss, "loss", history.train_loss, history.test_loss),
                                   (ax_acc, "acc", history.train_acc, history.test_acc)):
-        for values, style, split in ((train, TRAIN_STYLE, "train"), (test, TEST_STYLE, "test")):
+        for values, style, split in ((train, TRAIN_STYLE, "train"), (test, TEST_STYLE, held_out)):
             if values:
                 marker = "o" if split == "train" or test_markers else None
                 ax.plot(range(1, len(values) + 1), values, style, color=color, marker=marker, lw=lw, ms=ms,
@@ -118,7 +119,8 @@ def curves(history_or_histories, labels=None) -> Figure:
 
         handles = [Line2D([], [], color=f"C{i % 10}", marker="o", ms=3.5, label=label) for i, label in enumerate(labels)]
         handles += [Line2D([], [], color="k", ls=TRAIN_STYLE, label="train"),
-                    Line2D([], [], color="k", ls=TEST_STYLE, label="test")]
+                    Line2D([], [], color="k", ls=TEST_STYLE,
+                           label=" / ".join(sorted({getattr(h, "held_out", "test") for h in runs})))]
         fig.legend(handles=handles, loc="outside right center", fontsize="small")
     return fig
 
@@ -256,12 +258,14 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
 # ----------------------------------------------------------------------------- comparisons
 
 
-def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="final accuracy") -> Figure:
+def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="final accuracy",
+                   held_out: str = "test") -> Figure:
     """One horizontal bar per run: final test accuracy (%), train accuracy as a marker, optional error bars.
 
     ``labels``: run names; ``test_acc`` / ``train_acc``: one number (%) per run; ``test_spread``: one
     half-width per run (e.g. the standard deviation over seeds), drawn as an error bar. The axis starts a
     little below the lowest value, so small differences stay visible; the value is written on each bar.
+        ``held_out``: what the bars measured ("test", or "validation" for runs being compared to choose).
     """
     labels, test = list(labels), np.asarray(test_acc, dtype=float).reshape(-1)
     if len(labels) != len(test):
@@ -271,7 +275,7 @@ def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="fi
     fig = Figure(figsize=(8, 0.5 * len(labels) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     rows = np.arange(len(labels))[::-1]
-    ax.barh(rows, test, xerr=spread, color="C0", alpha=0.8, label="test", capsize=3)
+    ax.barh(rows, test, xerr=spread, color="C0", alpha=0.8, label=held_out, capsize=3)
     values = np.concatenate([test] + ([train] if train is not None else []))
     if train is not None:
         ax.plot(train, rows, "D", color="C1", label="train")

@@ -160,6 +160,7 @@ def fit(
     train,
     test=None,
     *,
+    val=None,
     epochs: int,
     optimizer="sgd",
     lr: float = 0.01,
@@ -178,7 +179,9 @@ def fit(
     """Train ``model`` for ``epochs`` epochs; return a ``History`` of per-epoch loss and accuracy.
 
     ``train`` / ``test``: ``(X, y)`` tensors or arrays, a TensorDataset or a torchvision
-    dataset (converted once to tensors on the device). ``optimizer``: "sgd", "adam" or a
+    dataset (converted once to tensors on the device). ``val``: a validation split, scored after every
+    epoch in place of ``test`` (``history.held_out == "validation"``): choose settings on it, and measure
+    the chosen model on the test set once, at the end (``evaluate``). One of the two, not both. ``optimizer``: "sgd", "adam" or a
     ``torch.optim.Optimizer`` (then lr/momentum/weight_decay are its own). ``loss_fn``
     defaults to ``nn.CrossEntropyLoss()``. ``device``: None picks cuda > mps > cpu.
     ``seed`` fixes the batch order (shared with ``nnworkshop.scratch.fit``) and seeds torch
@@ -204,9 +207,15 @@ def fit(
     _check_data(model, X, y, "training data:")
     n = len(X)
     batch_size = check_batch_size(batch_size, n)
+    if val is not None and test is not None:
+        raise ValueError("fit takes one held-out set per run: val=(X, y) while you choose settings, or test=(X, y) "
+                         "for the one final measurement, not both. Score the chosen model on the test set once, "
+                         "afterwards, with nnworkshop.training.evaluate(model, test).")
+    held_out = "validation" if val is not None else "test"
+    test = val if val is not None else test
     if test is not None:
         Xt, yt = to_tensors(test, device, dtype, progress=progress)
-        _check_data(model, Xt, yt, "test data:")
+        _check_data(model, Xt, yt, f"{held_out} data:")
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     opt, opt_name = _make_optimizer(optimizer, model, lr, momentum, weight_decay, device)
     if custom_opt:
@@ -216,12 +225,13 @@ def fit(
         callbacks = (callbacks,)
 
     history = History(label=f"torch {opt_name} lr={lr:g}" if isinstance(lr, float) else f"torch {opt_name}",
-                      device=str(device))
+                      device=str(device), held_out=held_out)
     history.config = {
         "optimizer": opt_name, "lr": lr, "momentum": momentum if opt_name != "adam" else None,
         "weight_decay": weight_decay, "batch_size": batch_size, "epochs": epochs, "seed": seed,
         "shuffle": shuffle, "loss_fn": type(loss_fn).__name__, "n_train": n,
-        "n_test": None if test is None else len(Xt), "model": type(model).__name__,
+        f"n_{'val' if held_out == 'validation' else 'test'}": None if test is None else len(Xt),
+        "model": type(model).__name__,
     }
     ckpt.restore(model, opt, history)
     slices = batch_slices(n, batch_size)

@@ -60,7 +60,7 @@ if "google.colab" in sys.modules:
 # %matplotlib inline
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Subset, random_split
 
 from nnworkshop import data, plots
 from nnworkshop.config import pick, seed_everything
@@ -78,20 +78,33 @@ show_quick_mode_banner()
 # %% [markdown]
 # ## The data, in mini-batches
 #
-# A `DataLoader` serves the dataset in shuffled **mini-batches** of 64 images: each training step looks at one
-# batch, not the whole set. (In quick mode we keep only the first few thousand training digits.)
+# Three sets of digits, three jobs:
+#
+# - **training** digits: the network learns its weights from them;
+# - **validation** digits, set aside from the training file: we watch them after every epoch and make every
+#   choice on them (how long to train, and in notebook 04 the size, the learning rate...);
+# - **test** digits: measured **once**, at the very end, on the settings already chosen. A number we used to
+#   choose is no longer a fair estimate of how the network does on new digits (notebook 04 measures by how much).
+#
+# `random_split` draws the validation digits at random, with a seeded generator so that every run sets aside
+# the same ones. A `DataLoader` then serves the training digits in shuffled **mini-batches** of 64 images: each
+# training step looks at one batch, not the whole set. (In quick mode we keep only the first few thousand
+# training digits.)
 
 # %%
 train_set = data.mnist(train=True)
 test_set = data.mnist(train=False)
 n_train = pick(len(train_set), 3000)
-train_set = Subset(train_set, range(n_train))
+n_val = n_train // 10
+train_set, val_set = random_split(Subset(train_set, range(n_train)), [n_train - n_val, n_val],
+                                  generator=torch.Generator().manual_seed(0))
 
 batch_size = 64
 train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+val_loader = DataLoader(val_set, batch_size=1000)
 test_loader = DataLoader(test_set, batch_size=1000)
 print(f"{len(train_set):,} training digits in {len(train_loader)} batches of {batch_size}; "
-      f"{len(test_set):,} test digits")
+      f"{len(val_set):,} validation digits; {len(test_set):,} test digits, kept for the end")
 
 # %% [markdown]
 # ## The model
@@ -199,40 +212,52 @@ assert w.grad.item() == 3.0
 import time
 
 epochs = pick(5, 2)
-history = History(label="MLP, SGD + momentum", device=str(device))
+history = History(label="MLP, SGD + momentum", device=str(device), held_out="validation")
 for epoch in range(1, epochs + 1):
     start = time.perf_counter()
     train_loss, train_acc = train_one_epoch(model, train_loader, loss_fn, optimizer, device)
     seconds = time.perf_counter() - start
-    test_loss, test_acc = test(model, test_loader, loss_fn, device)
-    history.append(train_loss, train_acc, seconds, test_loss, test_acc)
+    val_loss, val_acc = test(model, val_loader, loss_fn, device)
+    history.append(train_loss, train_acc, seconds, val_loss, val_acc)
     print(f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, acc {train_acc:.2f}% | "
-          f"test loss {test_loss:.4f}, acc {test_acc:.2f}% | {seconds:.1f}s")
+          f"validation loss {val_loss:.4f}, acc {val_acc:.2f}% | {seconds:.1f}s")
 
 # %% [markdown]
 # Look at the first epoch's two accuracies:
 
 # %%
-first_gap = history.test_acc[0] - history.train_acc[0]
+first_gap = history.test_acc[0] - history.train_acc[0]  # History keeps the held-out scores in test_*
 print(f"epoch 1: train accuracy {history.train_acc[0]:.2f} % (averaged while learning), "
-      f"test {history.test_acc[0]:.2f} % (after the epoch): test - train = {first_gap:+.2f} points")
+      f"validation {history.test_acc[0]:.2f} % (after the epoch): validation - train = {first_gap:+.2f} points")
 
 # %% [markdown]
-# When the *training* accuracy of the first epoch is below its *test* accuracy, that is not a network doing
-# better on unseen digits. The training numbers are averaged over the whole epoch while the weights move, so
-# the early batches, scored by a network that had barely started, pull the average down; the test numbers
+# When the *training* accuracy of the first epoch is below its *validation* accuracy, that is not a network
+# doing better on unseen digits. The training numbers are averaged over the whole epoch while the weights move,
+# so the early batches, scored by a network that had barely started, pull the average down; the validation numbers
 # are measured once, after the epoch, with the weights it ended on. In later epochs the weights move less
 # within an epoch, and the two measure more nearly the same network.
 
 # %% [markdown]
 # ## Curves
 #
-# Training loss going down shows the network is fitting the data; the **test** curves show whether that
-# carries over to digits it has never seen. While train and test improve together, the network is learning
-# something general. When train keeps improving but test stalls or worsens, it is memorising: overfitting.
+# Training loss going down shows the network is fitting the data; the **validation** curves show whether that
+# carries over to digits it has never trained on. While both improve together, the network is learning
+# something general. When training keeps improving but validation stalls or worsens, it is memorising:
+# overfitting, and the validation curve is where you would decide to stop.
 
 # %%
 plots.curves([history], labels=["MLP"])
+
+# %% [markdown]
+# ## The test set, once
+#
+# The settings are chosen (here: this network, five epochs). Now, and only now, the test digits: the number to
+# report for this network.
+
+# %%
+test_loss, test_acc = test(model, test_loader, loss_fn, device)
+print(f"test accuracy {test_acc:.2f} % on {len(test_set):,} digits never used for any choice "
+      f"(validation after the last epoch: {history.test_acc[-1]:.2f} %)")
 
 # %% [markdown]
 # From notebook 04 on, the course trains with `nnworkshop.training.fit`. It is the same loop as
@@ -292,7 +317,7 @@ for flat in np.argsort(counts, axis=None)[::-1][:3]:
 # ## What to try next
 #
 # - Replace `momentum=0.9` by `momentum=0` and rerun: how much slower is plain SGD?
-# - Train for 15 epochs: does the test accuracy keep rising, or do the curves start to separate?
+# - Train for 15 epochs: does the validation accuracy keep rising, or do the curves start to separate?
 # - Find the test digits the network is most confident about *and wrong*: sort by the probability of the
 #   predicted class among the mistakes. Are the labels even right?
 #

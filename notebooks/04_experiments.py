@@ -68,7 +68,8 @@ from nnworkshop.config import pick, seed_everything
 from nnworkshop.device import pick_device
 from nnworkshop.models import MLP, WorkshopDropoutMLP, WorkshopMLP
 from nnworkshop.table import of_runs
-from nnworkshop.training import fit
+from nnworkshop.splits import validation_split
+from nnworkshop.training import evaluate, fit, predict_proba
 
 seed_everything(0)
 device = pick_device(verbose=True)
@@ -88,8 +89,10 @@ show_quick_mode_banner()
 X_train, y_train = data.mnist_tensors(train=True, device=device)
 X_test, y_test = data.mnist_tensors(train=False, device=device)
 n = pick(len(X_train), 3000)
-train, test = (X_train[:n], y_train[:n]), (X_test, y_test)
-print(f"{n:,} training digits, {len(X_test):,} test digits")
+train, val = validation_split(X_train[:n], y_train[:n], n_val=n // 10, seed=0)
+test = (X_test, y_test)
+print(f"{len(train[0]):,} training digits, {len(val[0]):,} validation digits (every choice below is made on "
+      f"them), {len(X_test):,} test digits (measured once, at the end)")
 
 # %% [markdown]
 # ## Baseline vs dropout + Adam
@@ -109,11 +112,11 @@ print(f"{n:,} training digits, {len(X_test):,} test digits")
 # %%
 epochs = pick(5, 2)
 seed = 0
-baseline = fit(WorkshopMLP(), train, test, epochs=epochs, optimizer="sgd", lr=0.01, momentum=0.9,
+baseline = fit(WorkshopMLP(), train, val=val, epochs=epochs, optimizer="sgd", lr=0.01, momentum=0.9,
                device=device, seed=seed)
-dropout_adam = fit(WorkshopDropoutMLP(dropout_rate=0.3), train, test, epochs=epochs, optimizer="adam", lr=0.001,
+dropout_adam = fit(WorkshopDropoutMLP(dropout_rate=0.3), train, val=val, epochs=epochs, optimizer="adam", lr=0.001,
                    device=device, seed=seed)
-dropout_sgd = fit(WorkshopDropoutMLP(dropout_rate=0.3), train, test, epochs=epochs, optimizer="sgd", lr=0.01,
+dropout_sgd = fit(WorkshopDropoutMLP(dropout_rate=0.3), train, val=val, epochs=epochs, optimizer="sgd", lr=0.01,
                   momentum=0.9, device=device, seed=seed)
 
 
@@ -124,15 +127,16 @@ plots.curves([baseline, dropout_adam, dropout_sgd], labels=labels)
 
 # %% [markdown]
 # A dropout model's *training* accuracy is measured with dropout switched on (a handicapped network) and its
-# test accuracy with dropout off, which shrinks its train–test gap; the cell below measures all three gaps.
+# validation accuracy with dropout off, which shrinks its train–validation gap; the cell below measures all
+# three gaps.
 # Only the comparison of the baseline with "dropout 0.3 (SGD + momentum)" changes one thing, so only that one
-# can show what dropout itself does to the gap. Whether dropout also wins on test accuracy depends on how much
+# can show what dropout itself does to the gap. Whether dropout also wins on held-out accuracy depends on how much
 # data there is and how long we train: it pays off once the plain network starts to overfit.
 
 # %%
 gaps = {label: h.train_acc[-1] - h.test_acc[-1] for h, label in zip([baseline, dropout_adam, dropout_sgd], labels)}
 for label, gap in gaps.items():
-    print(f"{label:<30} train - test accuracy gap: {gap:+.2f} points")
+    print(f"{label:<30} train - validation accuracy gap: {gap:+.2f} points")
 smaller = "smaller" if gaps[labels[2]] < gaps[labels[0]] else "not smaller"
 print(f"with only dropout changed, the gap is {smaller} than the baseline's "
       f"({gaps[labels[2]]:+.2f} against {gaps[labels[0]]:+.2f} points); dropout + Adam: {gaps[labels[1]]:+.2f}, "
@@ -143,7 +147,7 @@ print(f"with only dropout changed, the gap is {smaller} than the baseline's "
 #
 # To keep this quick, every comparison below trains for a few epochs on (at most) 10,000 digits. Numbers
 # from short runs are noisy. How noisy? Train the baseline several times, changing only the seed (the
-# initial weights and the batch order), and look at the spread of its test accuracy.
+# initial weights and the batch order), and look at the spread of its validation accuracy.
 
 # %%
 import numpy as np
@@ -153,8 +157,9 @@ from IPython.display import display
 from nnworkshop.validate import DivergenceError
 
 sweep_epochs = pick(3, 2)
-m = min(pick(10_000, 2_000), len(X_train))
-small_train = (X_train[:m], y_train[:m])
+m = min(pick(10_000, 2_000), len(train[0]))
+small_train = (train[0][:m], train[1][:m])
+tried = {}  # every run below, label -> (model, history): the choice at the end is made from these
 print(f"sweeps: {m:,} digits, {sweep_epochs} epochs per run")
 
 
@@ -164,8 +169,11 @@ def run(label, model_kwargs, fit_kwargs, run_seed=seed):
                   progress=False)
     kwargs.update(fit_kwargs)
     torch.manual_seed(run_seed)
+    model = MLP(**model_kwargs)
     try:
-        return fit(MLP(**model_kwargs), small_train, test, **kwargs)
+        h = fit(model, small_train, val=val, **kwargs)
+        tried[label] = (model, h)
+        return h
     except DivergenceError as err:
         print(f"{label}: {err}")
         return None
@@ -175,7 +183,7 @@ seeds = range(pick(5, 3))
 repeats = [run(f"seed {s}", {}, {}, run_seed=s) for s in seeds]
 accs = np.array([h.test_acc[-1] for h in repeats])
 noise = accs.max() - accs.min()
-print(f"baseline over {len(accs)} seeds: test accuracy {accs.mean():.2f} % ± {accs.std(ddof=1):.2f} "
+print(f"baseline over {len(accs)} seeds: validation accuracy {accs.mean():.2f} % ± {accs.std(ddof=1):.2f} "
       f"(from {accs.min():.2f} to {accs.max():.2f} %: a spread of {noise:.2f} points)")
 
 # %% [markdown]
@@ -196,7 +204,8 @@ def sweep(configs):
             labels.append(label)
     print(of_runs(histories, labels))
     display(plots.final_accuracy(labels, [h.test_acc[-1] for h in histories], [h.train_acc[-1] for h in histories],
-                                 title=f"after {sweep_epochs} epochs; seed-to-seed spread {noise:.2f} points"))
+                                 title=f"after {sweep_epochs} epochs; seed-to-seed spread {noise:.2f} points",
+                                 held_out="validation"))
     return histories, labels
 
 
@@ -293,6 +302,41 @@ histories, labels = sweep([
 ])
 
 # %% [markdown]
+# ## Choosing, then testing once
+#
+# Every run above was scored on the validation digits. The choice is made there: the run with the best
+# validation accuracy. Then, once, the test digits measure the chosen network: that is the number to report.
+
+# %%
+best = max((label for label in tried if not label.startswith("seed ")), key=lambda k: tried[k][1].test_acc[-1])
+model, h = tried[best]
+test_loss, test_acc = evaluate(model, test)
+print(f"chosen on validation: {best!r} ({h.test_acc[-1]:.2f} % on the validation digits)")
+print(f"its test accuracy, measured once: {test_acc:.2f} % on {len(test[0]):,} digits no choice has seen")
+
+# %% [markdown]
+# **Why not simply pick the run with the best test accuracy?** Because the best of many noisy numbers is
+# high partly by luck, and reporting the number you chose by overstates how well the chosen settings do on new
+# digits. We can measure that without touching the test set: split the validation digits in two halves, choose
+# the best run on half A, and score that same run on half B, which played no part in the choice. Choosing on
+# the test set and reporting that number would build the same optimism into the number you publish.
+
+# %%
+right = {label: (predict_proba(m, val[0]).argmax(1) == val[1]).cpu().numpy()
+         for label, (m, _) in tried.items() if not label.startswith("seed ")}
+rng = np.random.default_rng(0)
+optimism = []
+for _ in range(50):  # 50 random ways to halve the validation digits
+    order = rng.permutation(len(val[1]))
+    a, b = order[: len(order) // 2], order[len(order) // 2:]
+    chosen = max(right, key=lambda k: right[k][a].mean())
+    optimism.append(100 * (right[chosen][a].mean() - right[chosen][b].mean()))
+optimism = np.array(optimism)
+print(f"{len(right)} runs; choosing the best on half A and scoring it on half A as well overstated its accuracy on "
+      f"half B by {optimism.mean():+.2f} points on average over 50 halvings (from {optimism.min():+.2f} to "
+      f"{optimism.max():+.2f}; higher in {np.mean(optimism > 0):.0%} of them)")
+
+# %% [markdown]
 # ## Your turn: the dashboard
 #
 # Sliders for every knob above; press **Train** and the curves draw live, epoch by epoch, next to your earlier
@@ -307,9 +351,10 @@ dashboard.show()
 # %% [markdown]
 # ## What to try next
 #
-# - Find the smallest network (fewest parameters) that still reaches 97 % test accuracy.
+# - Find the smallest network (fewest parameters) that still reaches 97 % validation accuracy; then measure it on
+#   the test set, once.
 # - Run the baseline and the dropout model for 20 epochs on the full set: at which epoch does the baseline's
-#   test loss start rising while its training loss keeps falling (overfitting)? Does dropout delay it?
+#   validation loss start rising while its training loss keeps falling (overfitting)? Does dropout delay it?
 # - Double the batch size and the learning rate together: does the curve stay the same?
 #
 # Next: **05_numpy_vs_pytorch**, a fair race between the network of notebook 01 and PyTorch.

@@ -21,7 +21,7 @@ LONG_REASON = "Why this module is long:"
 LAYERS = [
     # leaves: they import no other layer
     {"__init__", "config", "validate", "batches", "history", "device", "timing", "synthetic", "mnist_files", "choices", "table",
-     "standin", "publish", "notebook_meaning", "torch_install", "speed"},
+     "standin", "publish", "notebook_meaning", "torch_install", "speed", "splits"},
     # data and networks
     {"data", "convert", "scratch", "models"},
     # training
