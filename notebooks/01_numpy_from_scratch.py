@@ -186,15 +186,33 @@ def forward(params, X):
 #
 # $$\frac{\partial L}{\partial Z_2} = \frac{P - Y}{N},$$
 #
-# where $Y$ is the one-hot matrix of labels and $N$ the batch size (we average the loss, so we average the
-# gradient too). From there every step is a matrix product or an elementwise product:
+# where $Y$ is the one-hot matrix of labels and $N$ the batch size. **Where it comes from**, for one sample
+# with logits $z_1, \dots, z_K$ and true class $y$: the loss is
+#
+# $$\ell = -\log p_y = -z_y + \log \sum_j e^{z_j},$$
+#
+# and differentiating with respect to one logit $z_k$ gives
+#
+# $$\frac{\partial \ell}{\partial z_k} = -[k = y] + \frac{e^{z_k}}{\sum_j e^{z_j}} = p_k - [k = y],$$
+#
+# the probability minus 1 at the true class, minus 0 elsewhere: one row of $P - Y$. The batch loss is the mean
+# of the $N$ samples' losses, so every row is divided by $N$. From there every step is a matrix product or an
+# elementwise product:
 #
 # $$\frac{\partial L}{\partial W_2} = \Bigl(\frac{\partial L}{\partial Z_2}\Bigr)^{\!\top} A_1,\qquad
 # \frac{\partial L}{\partial A_1} = \frac{\partial L}{\partial Z_2} W_2,\qquad
 # \frac{\partial L}{\partial Z_1} = \frac{\partial L}{\partial A_1} \odot A_1 (1 - A_1),\qquad
 # \frac{\partial L}{\partial W_1} = \Bigl(\frac{\partial L}{\partial Z_1}\Bigr)^{\!\top} X,$$
 #
-# and each bias gradient is the column sum of the gradient of its layer's output.
+# and each bias gradient is the column sum of the gradient of its layer's output (a bias is added to every
+# row, so its gradient adds up every row's).
+#
+# **Shapes tell you where the transposes go.** A gradient always has the shape of what it is the gradient of.
+# With $N$ samples, 2 inputs, $H$ hidden units and $K$ classes: $\partial L/\partial Z_2$ is $(N, K)$ and
+# $A_1$ is $(N, H)$; the only product of the two that gives $W_2$'s shape $(K, H)$ is
+# $(\partial L/\partial Z_2)^\top A_1$, i.e. $(K, N)(N, H)$. Likewise $\partial L/\partial A_1$ must be
+# $(N, H)$: $(N, K)(K, H)$, so $\partial L/\partial Z_2\, W_2$ with no transpose. The cell after the code
+# checks every shape on a small batch.
 
 # %%
 def backward(params, cache, y):
@@ -227,6 +245,19 @@ def train(params, X, y, lr=1.0, epochs=5000):
 def predict(params, X):
     """The most probable class for each row of X."""
     return forward(params, X)[0].argmax(axis=1)
+
+
+# %%
+rng = np.random.default_rng(0)
+X_batch, y_batch = rng.normal(size=(5, 2)), rng.integers(0, 2, size=5)  # N=5 samples, 2 inputs, K=2 classes
+params = init_params(2, 3, 2)                                           # H=3 hidden units
+P, cache = forward(params, X_batch)
+grads = backward(params, cache, y_batch)
+for name in ("W2", "b2", "W1", "b1"):
+    print(f"{name}: shape {params[name].shape}, its gradient {grads[name].shape}")
+    assert grads[name].shape == params[name].shape
+row_sums = (P - np.eye(2)[y_batch]).sum(axis=1)  # probabilities sum to 1, one-hot rows too
+print(f"dZ2 = (P - Y)/N has shape {P.shape}; each row of P - Y sums to 0 (largest |sum|: {abs(row_sums).max():.0e})")
 
 
 # %% [markdown]
