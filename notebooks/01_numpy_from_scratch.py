@@ -200,8 +200,9 @@ def forward(params, X):
 # elementwise product:
 #
 # $$\frac{\partial L}{\partial W_2} = \Bigl(\frac{\partial L}{\partial Z_2}\Bigr)^{\!\top} A_1,\qquad
-# \frac{\partial L}{\partial A_1} = \frac{\partial L}{\partial Z_2} W_2,\qquad
-# \frac{\partial L}{\partial Z_1} = \frac{\partial L}{\partial A_1} \odot A_1 (1 - A_1),\qquad
+# \frac{\partial L}{\partial A_1} = \frac{\partial L}{\partial Z_2} W_2,$$
+#
+# $$\frac{\partial L}{\partial Z_1} = \frac{\partial L}{\partial A_1} \odot A_1 (1 - A_1),\qquad
 # \frac{\partial L}{\partial W_1} = \Bigl(\frac{\partial L}{\partial Z_1}\Bigr)^{\!\top} X,$$
 #
 # and each bias gradient is the column sum of the gradient of its layer's output (a bias is added to every
