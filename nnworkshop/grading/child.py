@@ -219,6 +219,7 @@ def main(argv=None) -> int:
     refuse_answers(cfg.get("answer_modules", BLOCKED_MODULES))
     if cfg.get("guard", True):
         sandbox.install(cfg["tmpdir"], cfg["protected"], cfg["protected_names"])
+    cfg.clear()  # what the grader configured (paths, limits, its pid) stays out of reach of the cells' frames
     main_mod = types.ModuleType("__main__")
     main_mod.__dict__["display"] = _display
     sys.modules["__main__"] = main_mod

@@ -54,6 +54,11 @@ def _source(cell) -> str:
 
 
 MAX_BYTES = 100 * 2**20  # no notebook of the course comes near this
+# Parsing happens in the grader, before a submission's clock starts, so what it may cost is counted first:
+# jupytext's percent reader slows down faster than a file grows (100,000 cells: about 2 minutes), and a JSON of
+# nothing but brackets builds millions of Python objects. No notebook of the course comes near either limit.
+MAX_CELLS = 2000
+MAX_CONTAINERS = 500_000  # JSON objects and arrays in an .ipynb ('{' and '[' counted in its bytes, a bound)
 
 
 def read_bytes(path) -> bytes:
@@ -98,7 +103,11 @@ def read_submission(path) -> Submission:
     a FIFO or a device among them: see ``read_bytes``). Messages name the file, never its folder."""
     path = Path(path)
     data = read_bytes(path)
+    too_many = (f"{path.name}: more than {MAX_CELLS:,} cells, which no notebook of the course has; the grader "
+                "does not read it. Submit the notebook you worked in.")
     if path.suffix == ".py":
+        if data.count(b"# %%") > MAX_CELLS:
+            raise SubmissionError(too_many)
         try:
             import jupytext
         except ImportError:  # pragma: no cover - jupytext is a dev dependency
@@ -109,6 +118,9 @@ def read_submission(path) -> Submission:
             raise SubmissionError(f"{path.name}: jupytext cannot read it ({err})") from None
         raw = {"cells": [{"cell_type": c.cell_type, "source": c.source} for c in nb.cells], "metadata": dict(nb.metadata)}
     else:
+        if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:
+            raise SubmissionError(f"{path.name}: not a notebook Jupyter saves (over {MAX_CONTAINERS:,} JSON objects "
+                                  "and lists); the grader does not read it. Submit the .ipynb file saved by Jupyter.")
         try:
             raw = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -117,6 +129,8 @@ def read_submission(path) -> Submission:
         if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
             raise SubmissionError(f"{path.name}: not a notebook (no 'cells' list). Submit the .ipynb file saved by "
                                   "Jupyter.")
+        if len(raw["cells"]) > MAX_CELLS:
+            raise SubmissionError(too_many)
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
     exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None

@@ -30,6 +30,22 @@ STATUS_TEXT = {
 
 
 
+
+MAX_CELL_ERRORS = 20  # cell errors kept per submission (the feedback shows the first 10)
+MAX_ERROR_CHARS = 4000  # of each
+
+
+def reply_text(value, limit: int) -> str:
+    """A text field of a child's reply, cut to ``limit`` characters: only a ``str`` is taken as it is. Anything
+    else (a list of arrays dressed up as a traceback, say) is named by its type and never formatted, so a hostile
+    reply cannot make the grader spend seconds and megabytes printing it."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return f"<{type(value).__name__} sent where text was expected>"
+    return value if len(value) <= limit else value[:limit] + f" ... ({len(value) - limit:,} more characters cut)"
+
+
 class Session:
     """Runs one submission's cells in a child and answers the checks' calls, restarting after a death.
 
@@ -57,7 +73,7 @@ class Session:
             preimport += ["matplotlib", "matplotlib.pyplot"]
         self.cfg = {
             "tmpdir": tmpdir, "seed": 0, "memory_mb": self.opts.memory_mb, "file_mb": self.opts.file_mb,
-            "preimport": preimport, "protected": batch.protected, "protected_names": ["_hidden", ".git"],
+            "preimport": preimport, "protected": batch.child_protected(), "protected_names": ["_hidden", ".git"],
             "parent_pid": os.getpid(), "disk_mb": self.opts.disk_mb, "max_tasks": self.opts.max_tasks,
             "cpu_seconds": int(self.opts.timeout + self.opts.startup_timeout) + 1,
             "guard": self.opts.guard, "answer_modules": batch.answer_modules,
@@ -128,7 +144,11 @@ class Session:
             self.cell_seconds += time.monotonic() - t0
             if not reply.get("ok"):
                 kind = reply.get("kind")
-                self.result.cell_errors.append(f"code cell {i + 1}: {reply.get('tb') or reply.get('ename')}".strip())
+                if len(self.result.cell_errors) < MAX_CELL_ERRORS:  # a cell error per cell, kept short: bounded
+                    error = reply_text(reply.get("tb") or reply.get("ename"), MAX_ERROR_CHARS)
+                    self.result.cell_errors.append(f"code cell {i + 1}: {error}".strip())
+                elif len(self.result.cell_errors) == MAX_CELL_ERRORS:
+                    self.result.cell_errors.append("... and more cell errors after these (not kept)")
                 if kind == "exit":
                     self._fatal("exited", f"code cell {i + 1} called sys.exit()/exit(); the cells after it were not run")
                     return
@@ -214,10 +234,11 @@ class Ctx:
             if kind == "missing":
                 raise Fail(f"{name} is not defined (keep the function names of the exercise)")
             if kind == "badvalue":
-                raise Fail(f"{name} {reply.get('evalue')}")
+                raise Fail(f"{name} {reply_text(reply.get('evalue'), 300)}")
             if kind == "exit":
                 raise Fail(f"{name} called sys.exit()")
-            raise Fail(f"{name} raised {reply.get('ename', 'an error')}: {str(reply.get('evalue', ''))[:200]}")
+            raise Fail(f"{name} raised {reply_text(reply.get('ename', 'an error'), 100)}: "
+                       f"{reply_text(reply.get('evalue', ''), 200)}")
         return reply.get("value")
 
     def hidden_digits(self):
