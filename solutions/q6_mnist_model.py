@@ -27,7 +27,9 @@
 #   `mnist_tensors`/`mnist_arrays` give them, and returns `N` integer labels 0-9.
 # - The grader runs your notebook top to bottom on a CPU with a time limit (60 s per cell): keep the
 #   training small (a few epochs of a small network take seconds). Use `num_workers=0`.
-# - Estimate your accuracy on a part of the training digits that you hold out from training.
+# - Choose your settings on a **validation split**: training digits you hold out from training
+#   (`nnworkshop.splits.validation_split`, as notebooks 03 and 04 do). The grader's hidden digits play the part
+#   of the test set: measured once, after every choice is made.
 #
 # `check("q6")` gives quick feedback on training digits, **not your grade**.
 
@@ -59,13 +61,14 @@ import torch
 from torch import nn
 
 from nnworkshop.data import mnist_tensors
+from nnworkshop.splits import validation_split
 from nnworkshop.grading import check
 
 torch.manual_seed(0)
 x_all, y_all = mnist_tensors(train=True)
 n_val = len(y_all) // 6
-x_train, y_train, x_val, y_val = x_all[n_val:], y_all[n_val:], x_all[:n_val], y_all[:n_val]
-print(f"{len(y_train)} digits to train on, {n_val} held out to estimate the accuracy")
+(x_train, y_train), (x_val, y_val) = validation_split(x_all, y_all, n_val, seed=0)
+print(f"{len(y_train)} digits to train on, {n_val} held out for validation")
 
 
 # %%
@@ -104,7 +107,7 @@ def predict(images):
 model = make_model()
 train(model, x_train, y_train)
 val_acc = float(np.mean(predict(x_val.numpy()) == y_val.numpy()))
-print(f"accuracy on the {n_val} held-out training digits: {val_acc:.1%} (target on unseen digits: 90%)")
+print(f"validation accuracy on the {n_val} held-out training digits: {val_acc:.1%} (target on unseen digits: 90%)")
 
 # %%
 check("q6")
