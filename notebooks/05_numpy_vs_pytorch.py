@@ -190,9 +190,11 @@ for hidden, r in zip(widths, runs):
     print(f"hidden {hidden}: {r.race.sentence()}")
 (first_low, first_high), (last_low, last_high) = runs[0].race.spread, runs[-1].race.spread
 if last_low > first_high:
-    trend = "grows with the width: every epoch of the widest net beat every epoch of the narrowest"
+    trend = ("grows with the width, so PyTorch gains on NumPy as the network widens: every epoch's ratio at the "
+             "widest net is above every epoch's at the narrowest")
 elif last_high < first_low:
-    trend = "shrinks with the width: every epoch of the widest net fell below every epoch of the narrowest"
+    trend = ("shrinks with the width, so NumPy gains on PyTorch as the network widens: every epoch's ratio at the "
+             "widest net is below every epoch's at the narrowest")
 else:
     trend = "shows no clear trend here: the epochs' spreads at the two ends overlap"
 print(f"NumPy's time over PyTorch's, per epoch: {first_low:.2f}x to {first_high:.2f}x at {widths[0]}, "
