@@ -40,8 +40,7 @@ REPO_DIR = PACKAGE_DIR.parent
 # the kernel's wall (Landlock, its own root) and the guard get them with the batch's protected paths, and the
 # child refuses to import them (``ANSWER_MODULES``, defence in depth: code in the process could undo that).
 ANSWER_PATHS = (PACKAGE_DIR / "scratch", PACKAGE_DIR / "models.py", PACKAGE_DIR / "training.py",
-                PACKAGE_DIR / "grading" / "_hidden",
-                PACKAGE_DIR / "__pycache__")  # models.py and training.py compiled (pip install writes them there)
+                PACKAGE_DIR / "grading" / "_hidden", PACKAGE_DIR / "__pycache__")  # there: models, training compiled
 ANSWER_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden")
 
 
@@ -307,15 +306,8 @@ class Batch:
         return pairs
 
     def child_protected(self) -> list[str]:
-        """The protected paths a child is told of. Behind a kernel wall only those inside folders it may read (the
-        course's solutions, the answer modules): the rest it cannot reach anyway, and their names (classmates'
-        files, the seed file, the report folders) are none of its business. With the guard alone, all of them."""
-        if not self.kernel:
-            return list(self.protected)
-        roots = [os.path.realpath(r) for r in (*policy.python_roots(), *self._read, *policy.SYSTEM_READ)
-                 if os.path.exists(r)]
-        inside = lambda p, r: p == r or p.startswith(r.rstrip(os.sep) + os.sep)  # noqa: E731
-        return [p for p in self.protected if any(inside(os.path.realpath(p), r) for r in roots)]
+        """The protected paths a child is told of (``policy.within_reach``; with the guard alone, all of them)."""
+        return policy.within_reach(self.protected, self._read) if self.kernel else list(self.protected)
 
     def landlock_rules(self, folder: str) -> list:
         """What one submission's process may read and write (``isolation.policy``)."""

@@ -85,3 +85,12 @@ def rules(folder: str, read: list[str], protected: list[str], own_proc: bool = F
     out += [(d, ll.READ_FILE | ll.WRITE_FILE) for d in DEVICES_RW if os.path.exists(d)]
     out.append((folder, ll.WRITE))
     return out
+
+
+def within_reach(protected: list[str], read: list[str]) -> list[str]:
+    """The ``protected`` paths inside folders a child may read (Python, ``read``, the system's): the only ones a
+    child behind a kernel wall is told of, for its guard. The rest it cannot reach anyway, and their names
+    (classmates' files, the seed file, the report folders) are none of its business."""
+    roots = [os.path.realpath(r) for r in (*python_roots(), *read, *SYSTEM_READ) if os.path.exists(r)]
+    inside = lambda p, r: p == r or p.startswith(r.rstrip(os.sep) + os.sep)  # noqa: E731
+    return [p for p in protected if any(inside(os.path.realpath(p), r) for r in roots)]
