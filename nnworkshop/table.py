@@ -43,19 +43,23 @@ class Table(list):
 
 
 def of_runs(histories, labels) -> Table:
-    """One row per training run: its label and its last epoch's train and test loss and accuracy (%).
+    """One row per training run: its label and its last epoch's train and held-out loss and accuracy (%).
 
     ``histories``: ``History`` objects (``training.fit`` / ``scratch.fit`` return them); ``labels``: one name each.
+    The held-out columns are named for what the runs were scored on (``History.held_out``): "test", or
+    "validation" for runs being compared to make a choice ("held-out" when the runs differ).
     """
     histories, labels = list(histories), list(labels)
     if len(histories) != len(labels):
         raise ValueError(f"got {len(labels)} labels for {len(histories)} runs; give one label per run.")
+    kinds = {getattr(h, "held_out", "test") for h in histories}
+    held = kinds.pop() if len(kinds) == 1 else "held-out"
     rows = []
     for h, label in zip(histories, labels):
         last = h.last()
         rows.append({"run": label, "train loss": last["train_loss"], "train acc %": last["train_acc"],
-                     "test loss": last["test_loss"], "test acc %": last["test_acc"]})
-    return Table(rows, formats={"train loss": ".4f", "test loss": ".4f"})
+                     f"{held} loss": last["test_loss"], f"{held} acc %": last["test_acc"]})
+    return Table(rows, formats={"train loss": ".4f", f"{held} loss": ".4f"})
 
 
 __all__ = ["Table", "of_runs"]

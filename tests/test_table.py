@@ -34,3 +34,11 @@ def test_of_runs_gives_each_runs_last_epoch():
     assert row == ["with", "test", "0.0523", "98.50", "0.1523", "97.50"]  # losses keep four decimals
     with pytest.raises(ValueError, match="got 1 labels for 2 runs; give one label per run"):
         of_runs([_history(), _history()], ["one"])
+
+
+def test_runs_scored_on_validation_say_so_in_their_columns():
+    val = _history()
+    val.held_out = "validation"
+    t = of_runs([val], ["chosen on validation"])
+    assert t[0]["validation acc %"] == 97.5 and "test acc %" not in t[0]
+    assert "held-out acc %" in of_runs([val, _history()], ["a", "b"])[0]
