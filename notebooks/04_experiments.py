@@ -101,7 +101,8 @@ print(f"{len(train[0]):,} training digits, {len(val[0]):,} validation digits (ev
 # `NeuralNetworkWithDropout(dropout_rate=0.3)` with `Adam(lr=0.001)`:
 #
 # - **Dropout** zeroes a random 30 % of the hidden units at every training step (and scales the rest up to
-#   compensate), so the network cannot rely on any single unit. When the network is evaluated (validation, test) it is switched off.
+#   compensate), so the network cannot rely on any single unit. When the network is evaluated (validation,
+#   test) it is switched off.
 # - **Adam** adapts the step size for every weight from running averages of its gradient and squared gradient.
 #   It still has a learning rate of its own; section 3 below measures how much that rate matters.
 #
