@@ -186,3 +186,10 @@ def test_every_subpackage_is_listed_and_the_exercises_ship_inside_the_package():
 
     shipped = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
     assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) and len(shipped) == 6
+
+
+def test_the_apparmor_profile_ships_with_the_package():
+    """docs/grading.md tells Ubuntu 24.04 instructors to install it; a pip-installed grader must have it too."""
+    globs = _pyproject()["tool"]["setuptools"]["package-data"]["nnworkshop.grading.isolation"]
+    folder = ROOT / "nnworkshop" / "grading" / "isolation"
+    assert [p.name for g in globs for p in folder.glob(g)] == ["nnworkshop-grader"]
