@@ -341,7 +341,8 @@ print(f"{len(right)} runs; choosing the best on half A and scoring it on half A 
 # ## Your turn: the dashboard
 #
 # Sliders for every knob above; press **Train** and the curves draw live, epoch by epoch, next to your earlier
-# runs. (It needs a live Jupyter kernel: in a static view of this notebook nothing appears.)
+# runs. Like the sweeps above, it scores every run on validation digits set aside from the training file, never on
+# the test set. (It needs a live Jupyter kernel: in a static view of this notebook nothing appears.)
 
 # %%
 from nnworkshop.widgets import ExperimentDashboard
@@ -386,7 +387,7 @@ board = start_board(Path(tempfile.mkdtemp()) / "board.sqlite")  # the instructor
 print(f"board address: {board.url}   class token: {board.class_token}")
 
 joined = ExperimentDashboard(board=board.url, token=board.class_token, name="me",
-                             epochs=pick(3, 2), train_size=min(pick(6000, 1000), len(X_train)))
+                             epochs=pick(3, 2), train_size=min(pick(6000, 1000), len(train[0])))
 joined.train(wait=True)  # what the Train button does; joined.show() shows the widget with its Send button
 joined.send_to_board(wait=True)  # the "Send to board" button
 joined.send_to_board(wait=True)  # again: the board already has it
@@ -395,5 +396,5 @@ print(joined.board_message)
 with urllib.request.urlopen(f"{board.url}/api/runs") as answer:
     runs = json.load(answer)["runs"]
 print(f"{len(runs)} run on the board: {runs[0]['name']}, network {runs[0]['hyperparameters']['widths']}, "
-      f"test accuracy {runs[0]['test_acc']:.2f} %")
+      f"validation accuracy {runs[0]['test_acc']:.2f} %")
 board.stop()  # leave this out to keep the board, and open its address in a new browser tab

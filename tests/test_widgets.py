@@ -67,7 +67,7 @@ def test_train_button_records_one_run_with_exactly_the_chosen_hyperparameters(da
     assert run["seconds"] > 0
 
     loss_ax, acc_ax = dashboard.figure.axes
-    assert line_labels(dashboard) == [["#1 train loss", "#1 test loss"], ["#1 train acc", "#1 test acc"]]
+    assert line_labels(dashboard) == [["#1 train loss", "#1 validation loss"], ["#1 train acc", "#1 validation acc"]]
     assert list(loss_ax.lines[0].get_ydata()) == history.train_loss
     assert list(acc_ax.lines[1].get_ydata()) == history.test_acc
     assert list(acc_ax.lines[0].get_xdata()) == [1, 2, 3]
@@ -169,17 +169,17 @@ def test_pick_runs_to_show_and_clear_one_or_all(dashboard):
     dashboard.set(seed=1, optimizer="sgd")
     dashboard.train(wait=True)
     assert [r["run"] for r in dashboard.runs] == [1, 2]
-    assert line_labels(dashboard)[0] == ["#1 train loss", "#1 test loss", "#2 train loss", "#2 test loss"]
+    assert line_labels(dashboard)[0] == ["#1 train loss", "#1 validation loss", "#2 train loss", "#2 validation loss"]
 
     dashboard.show_runs([2])
-    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 test loss"]
+    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 validation loss"]
     assert dashboard.table._boxes[1].value is False
     dashboard.table._boxes[1].value = True  # ticking the box in the table
-    assert line_labels(dashboard)[1] == ["#1 train acc", "#1 test acc", "#2 train acc", "#2 test acc"]
+    assert line_labels(dashboard)[1] == ["#1 train acc", "#1 validation acc", "#2 train acc", "#2 validation acc"]
 
     dashboard.clear(1)
     assert [r["run"] for r in dashboard.runs] == [2]
-    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 test loss"]
+    assert line_labels(dashboard)[0] == ["#2 train loss", "#2 validation loss"]
     with pytest.raises(ValueError, match=r"there is no run #1; the runs in the table are: 2\."):
         dashboard.clear(1)
     dashboard.clear_all_button.click()
@@ -298,10 +298,10 @@ def test_repeats_over_seeds_show_mean_and_spread(dashboard):
     assert [(r["run"], r["seed"], r["group"]) for r in runs] == [(1, 5, 1), (2, 6, 1), (3, 7, 1)]
     accs = [r["test_acc"] for r in runs]
     mean, sd = statistics.fmean(accs), statistics.stdev(accs)
-    assert f"test accuracy {mean:.2f} ± {sd:.2f} %" in dashboard.spread.value
-    assert dashboard.message.startswith(f"Runs #1–#3: test accuracy {mean:.2f} ± {sd:.2f} %")
+    assert f"validation accuracy {mean:.2f} ± {sd:.2f} %" in dashboard.spread.value
+    assert dashboard.message.startswith(f"Runs #1–#3: validation accuracy {mean:.2f} ± {sd:.2f} %")
     acc_ax = dashboard.figure.axes[1]
-    band = [line for line in acc_ax.lines if line.get_label() == "#1–#3 mean test acc"]
+    band = [line for line in acc_ax.lines if line.get_label() == "#1–#3 mean validation acc"]
     assert len(band) == 1 and acc_ax.collections  # the mean line and its shaded ± sd band
     means = [statistics.fmean(dashboard.history(i).test_acc[e] for i in (1, 2, 3)) for e in range(2)]
     assert list(band[0].get_ydata()) == pytest.approx(means)
@@ -345,8 +345,30 @@ def test_presenter_switch_makes_text_and_lines_large(dashboard):
 @pytest.mark.real_mnist
 def test_dashboard_learns_real_digits(real_mnist_root):
     db = ExperimentDashboard(device="cpu")  # loads MNIST itself from NNWORKSHOP_DATA, through nnworkshop.data
-    assert db.controls.train_size.max == len(mnist_tensors(True, root=real_mnist_root)[1])
+    n = len(mnist_tensors(True, root=real_mnist_root)[1])
+    assert db.controls.train_size.max == n - min(5000, n // 10)  # the rest is the validation split
     db.set(epochs=3, train_size=min(6000, db.controls.train_size.max), optimizer="adam", lr=1e-3, batch_size=64)
     db.train(wait=True)
     run = db.runs[0]
-    assert run["status"] == "done" and run["test_acc"] > 88, run
+    assert run["status"] == "done" and run["test_acc"] > 88, run  # held out: validation digits
+
+
+def test_the_dashboard_scores_runs_on_validation_digits_and_never_loads_the_test_set(synthetic_mnist_root, monkeypatch):
+    """Every run on the dashboard (and so on the class board) is a choice: it is scored on validation digits
+    set aside from the training file; the test digits are for the one final measurement (notebook 04)."""
+    from nnworkshop import data as D
+    from nnworkshop.widgets import digits
+
+    real = D.mnist_tensors
+
+    def training_file_only(train=True, **kw):
+        assert train, "the dashboard loaded the test digits"
+        return real(train=True, **kw)
+
+    monkeypatch.setattr(D, "mnist_tensors", training_file_only)
+    X, y, Xv, yv = digits.load_mnist(synthetic_mnist_root)
+    full, labels = real(train=True, root=synthetic_mnist_root)
+    assert len(X) + len(Xv) == len(full) and len(Xv) == len(full) // 10
+    rows = {tuple(r.tolist()) for r in full}
+    assert all(tuple(r.tolist()) in rows for r in Xv[:20]), "validation digits come from the training file"
+    assert digits.HELD_OUT == "validation"

@@ -133,7 +133,7 @@ def clean_run(body) -> dict:
         "parameters": parameter_count(hp["inputs"], hp["widths"]),
         "curves": curves,
         "epochs_run": len(curves["train_loss"]),
-        "test_acc": _number(body["test_acc"], "test_acc", float, 0.0, 100.0),
+        "test_acc": _number(body["test_acc"], "test_acc", float, 0.0, 100.0),  # held out: the dashboard's validation
         "train_acc": _number(body["train_acc"], "train_acc", float, 0.0, 100.0),
         "seconds": _number(body["seconds"], "seconds", float, 0.0, 1e7),
         "device": _text(body["device"], "device", 40),

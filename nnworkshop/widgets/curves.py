@@ -1,7 +1,7 @@
 """The dashboard's curves: loss and accuracy per epoch of every shown run, in one matplotlib figure.
 
 Runs that repeat one setting over several seeds (one ``group``) are also drawn as their mean
-test accuracy with a band of ± one standard deviation, so a room can tell a real difference from noise.
+validation accuracy with a band of ± one standard deviation, so a room can tell a real difference from noise.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def groups(runs: list[Run]) -> dict[int, list[Run]]:
 
 
 def spread(runs: list[Run]) -> dict:
-    """Mean, standard deviation, min and max of the final test accuracy of ``runs`` (at least two)."""
+    """Mean, standard deviation, min and max of the final validation accuracy of ``runs`` (at least two)."""
     accs = [r.row["test_acc"] for r in runs if r.row.get("test_acc") is not None]
     if len(accs) < 2:
         return {}
@@ -52,13 +52,13 @@ def spread(runs: list[Run]) -> dict:
 
 
 def spread_text(runs: list[Run]) -> list[str]:
-    """One line per repeated setting: ``runs #3-#5 (seeds 0, 1, 2): test accuracy 95.12 ± 0.31 % ...``."""
+    """One line per repeated setting: ``runs #3-#5 (seeds 0, 1, 2): validation accuracy 95.12 ± 0.31 % ...``."""
     lines = []
     for members in groups(runs).values():
         s = spread(members)
         if s:
             seeds = ", ".join(str(r.row["seed"]) for r in members)
-            lines.append(f"runs #{members[0].id}–#{members[-1].id} (seeds {seeds}): test accuracy "
+            lines.append(f"runs #{members[0].id}–#{members[-1].id} (seeds {seeds}): validation accuracy "
                          f"{s['mean']:.2f} ± {s['sd']:.2f} % (mean ± sd of {s['n']}; {s['min']:.2f} to {s['max']:.2f} %)")
     return lines
 
@@ -66,8 +66,8 @@ def spread_text(runs: list[Run]) -> list[str]:
 def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool = False) -> None:
     """Redraw ``fig``: loss and accuracy per epoch of every visible run, and of ``live`` (the run in progress).
 
-    Solid lines are training data, dashed lines test data; each line is labelled ``#<run> train loss`` /
-    ``#<run> test acc`` and so on, in the run's colour. The x axis spans the epochs actually run
+    Solid lines are training data, dashed lines validation data; each line is labelled ``#<run> train loss`` /
+    ``#<run> validation acc`` and so on, in the run's colour. The x axis spans the epochs actually run
     (a run stopped at epoch 7 of 40 fills the axis). ``presenter``: large text, thick lines, big markers.
     """
     st = STYLES[bool(presenter)]
@@ -80,8 +80,8 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
         ax.tick_params(labelsize=st["ticks"])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     key = "\n" if presenter else " "  # on the projector the key gets its own line, so the title fits its panel
-    loss_ax.set_title(f"loss{key}(solid: train, dashed: test)", fontsize=st["title"])
-    acc_ax.set_title(f"accuracy %{key}(solid: train, dashed: test)", fontsize=st["title"])
+    loss_ax.set_title(f"loss{key}(solid: train, dashed: validation)", fontsize=st["title"])
+    acc_ax.set_title(f"accuracy %{key}(solid: train, dashed: validation)", fontsize=st["title"])
     finished = [r for r in runs if r.visible]
     shown = finished + ([live] if live is not None else [])
     for run in shown:
@@ -91,7 +91,7 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
     for members in groups(finished).values():
         _band(acc_ax, members, st)
         handles.append(Line2D([], [], color=color(members[0].id), lw=8, alpha=0.25))
-        labels.append(f"#{members[0].id}–#{members[-1].id} test acc mean ± sd ({len(members)} seeds)")
+        labels.append(f"#{members[0].id}–#{members[-1].id} validation acc mean ± sd ({len(members)} seeds)")
     if shown:
         handles = [Line2D([], [], color=color(r.id), lw=st["lw"]) for r in shown] + handles
         labels = [r.label() + (" (training)" if r is live else "") for r in shown] + labels
@@ -105,7 +105,7 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
 
 
 def _band(ax, members: list[Run], st: dict) -> None:
-    """Mean test accuracy of ``members`` per epoch, with ± one standard deviation shaded (epochs all reached)."""
+    """Mean validation accuracy of ``members`` per epoch, with ± one standard deviation shaded (epochs all reached)."""
     curves = [r.history.test_acc for r in members if r.history.test_acc]
     epochs = min((len(c) for c in curves), default=0)
     if len(curves) < 2 or epochs == 0:
@@ -115,7 +115,7 @@ def _band(ax, members: list[Run], st: dict) -> None:
     xs = list(range(1, epochs + 1))
     c = color(members[0].id)
     ax.fill_between(xs, [m - s for m, s in zip(mean, sd)], [m + s for m, s in zip(mean, sd)], color=c, alpha=0.2, lw=0)
-    ax.plot(xs, mean, ":", lw=st["lw"] * 1.5, color=c, label=f"#{members[0].id}–#{members[-1].id} mean test acc")
+    ax.plot(xs, mean, ":", lw=st["lw"] * 1.5, color=c, label=f"#{members[0].id}–#{members[-1].id} mean validation acc")
 
 
 def png(fig: Figure) -> bytes:

@@ -20,7 +20,7 @@ from ..validate import DivergenceError, check_batch_size
 from . import curves as C
 from . import runs as R
 from .controls import N_CLASSES, Controls, parameter_count
-from .digits import as_four_tensors, data_on, load_mnist, pick_device
+from .digits import HELD_OUT, as_four_tensors, data_on, load_mnist, pick_device
 from .run_actions import RunActions
 from .sharing import BoardLink
 from .style import presenter_css
@@ -29,8 +29,9 @@ from .style import presenter_css
 class ExperimentDashboard(RunActions):
     """Try network shapes and training settings on MNIST and compare the runs.
 
-    ``ExperimentDashboard().show()`` in a notebook cell shows it. ``data``: optional
-    ``(X_train, y_train, X_test, y_test)`` tensors or arrays (float inputs normalised with the
+    ``ExperimentDashboard().show()`` in a notebook cell shows it. Every run is scored on validation digits, set
+    aside from the training file, never on the test set. ``data``: optional
+    ``(X_train, y_train, X_val, y_val)`` tensors or arrays (float inputs normalised with the
     course's ``MEAN``/``STD`` as ``nnworkshop.data.mnist_tensors`` gives them, int labels 0-9);
     by default MNIST is loaded with ``mnist_tensors`` (from ``root``, else ``NNWORKSHOP_DATA``,
     else the cache folder). ``device``: "cuda", "mps", "cpu" or None for the best there is.
@@ -47,7 +48,7 @@ class ExperimentDashboard(RunActions):
     def __init__(self, data=None, *, device=None, root=None, board=None, token=None, name=None,
                  auto_send: bool = False, **values):
         self._root = root
-        self._data = None  # (X, y, X_test, y_test) on the CPU
+        self._data = None  # (X, y, X_val, y_val) on the CPU
         self._on_device: dict = {}
         self._next_id = 1
         self._thread: threading.Thread | None = None
@@ -267,7 +268,7 @@ class ExperimentDashboard(RunActions):
         start = time.perf_counter()
         status, history, note = "done", None, ""
         try:
-            X, y, Xt, yt = self._data_on(self.device, values["normalize"])
+            X, y, Xv, yv = self._data_on(self.device, values["normalize"])
             n = values["train_size"]
             sizes = [X.shape[1], *values["widths"], N_CLASSES]
             with torch.random.fork_rng(devices=[]):  # the seed decides the initial weights, nothing global changes
@@ -275,7 +276,7 @@ class ExperimentDashboard(RunActions):
                 model = MLP(sizes, activation=values["activation"], dropout=values["dropout"])
             try:
                 history = fit(
-                    model, (X[:n], y[:n]), (Xt, yt), epochs=epochs,
+                    model, (X[:n], y[:n]), val=(Xv, yv), epochs=epochs,
                     optimizer=OPTIMIZERS[values["optimizer"]].optimizer, lr=values["lr"],
                     momentum=values["momentum"], weight_decay=values["weight_decay"],
                     batch_size=values["batch_size"], device=self.device, seed=values["seed"],
@@ -310,8 +311,8 @@ class ExperimentDashboard(RunActions):
         self.progress.value = history.epochs
         self.progress.description = f"{self._prefix}epoch {history.epochs}/{epochs}"
         last = history.last()
-        test = f", test acc {last['test_acc']:.1f}%" if last["test_acc"] is not None else ""
-        self.status.value = f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.1f}%{test}"
+        held = f", {HELD_OUT} acc {last['test_acc']:.1f}%" if last["test_acc"] is not None else ""
+        self.status.value = f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.1f}%{held}"
         self._redraw(live)
         with self._stop_lock:
             return self._stop.is_set()
@@ -371,7 +372,7 @@ class ExperimentDashboard(RunActions):
 
 def _summary(row: dict) -> str:
     parts = [f"{row['epochs_run']} epochs in {row['seconds']:.1f} s on {row['device']}"]
-    for key, name in (("train_acc", "train"), ("test_acc", "test")):
+    for key, name in (("train_acc", "train"), ("test_acc", HELD_OUT)):
         if row[key] is not None:
             parts.append(f"{name} accuracy {row[key]:.2f}%")
     return ", ".join(parts)

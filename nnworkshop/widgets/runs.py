@@ -98,7 +98,7 @@ class RunTable:
     """
 
     HEAD = ("show", "run", "status", "layers", "parameters", "activation", "optimizer", "lr", "batch", "epochs",
-            "dropout", "L2", "digits", "normalised", "seed", "train acc", "test acc", "seconds", "device", "board", "clear")
+            "dropout", "L2", "digits", "normalised", "seed", "train acc", "val acc", "seconds", "device", "board", "clear")
 
     def __init__(self, on_change=lambda: None):
         self.runs: list[Run] = []
