@@ -70,7 +70,8 @@ def test_outside_a_checkout_it_says_what_to_do(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(lab, "REPO", tmp_path)
     assert lab.main([]) == 1
-    assert "not" in capsys.readouterr().err and "make lab" in lab.__doc__
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is not one (no {lab.FIRST})" in err and "run `make lab` there" in err
 
 
 @pytest.mark.browser
