@@ -6,12 +6,14 @@
 
 Read it in this order: ``activations`` (functions and derivatives), ``parameter``,
 ``layers`` (forward/backward pairs), ``loss``, ``optim``, ``init``, ``build``,
-``train``, ``gradcheck``, ``xor``.
+``train``, ``gradcheck``, ``xor``; then ``autograd`` (a reverse-mode engine: the same gradients with no
+backward written by hand) and ``autograd_mlp`` (the course's MLP trained on it).
 """
 
-from . import activations
+from . import activations, autograd, autograd_mlp
 from .activations import (log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, sigmoid_grad_from_output, softmax, tanh,
                           tanh_grad, tanh_grad_from_output)
+from .autograd import Tensor, no_grad
 from .build import mlp
 from .gradcheck import check_layer, gradient_check, numerical_gradient, rel_error
 from .init import as_rng, he_normal, init_weight, xavier_uniform
@@ -23,7 +25,7 @@ from .train import evaluate, fit, predict, predict_proba
 from .xor import xor_data, xor_net
 
 __all__ = [
-    "activations", "log_softmax", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "sigmoid_grad_from_output",
+    "activations", "autograd", "autograd_mlp", "Tensor", "no_grad", "log_softmax", "relu", "relu_grad", "sigmoid", "sigmoid_grad", "sigmoid_grad_from_output",
     "softmax", "tanh", "tanh_grad", "tanh_grad_from_output", "cross_entropy", "cross_entropy_grad", "mlp", "check_layer", "gradient_check", "numerical_gradient", "rel_error", "as_rng",
     "he_normal", "init_weight", "xavier_uniform", "Dropout", "LeakyReLU", "Linear", "Module", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "SoftmaxCrossEntropy", "SGD", "Adam", "Optimizer", "Parameter",
