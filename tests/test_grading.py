@@ -46,7 +46,7 @@ def test_solution_gets_full_marks(course_grades, path):
     row = course_grades[0][f"solutions/{path.name}"]
     assert (row["total"], row["max"], row["status"]) == ("10", "10", "ok"), row["detail"]
     question = row["exercise"]
-    assert row[question] == "10" and all(row[q] == "" for q in ("q1", "q2", "q3", "q4", "q5", "q6") if q != question)
+    assert row[question] == "10" and all(row[q] == "" for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7") if q != question)
 
 
 def test_gradescope_json_and_feedback_name_failed_checks_without_their_code(course_grades):
@@ -175,7 +175,7 @@ def _solution_lines() -> set:
 
 
 def test_check_rejects_an_unknown_question():
-    with pytest.raises(ValueError, match=r"unknown question 'q9'; the questions are q1, q2, q3, q4, q5, q6 \(e.g. check\('q3'\)\)."):
+    with pytest.raises(ValueError, match=r"unknown question 'q9'; the questions are q1, q2, q3, q4, q5, q6, q7 \(e.g. check\('q3'\)\)."):
         check("q9")
 
 

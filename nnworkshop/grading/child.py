@@ -89,6 +89,12 @@ def _adapter_numgrad(fn, args, kw):
     return grad if grad is Ellipsis else [grad, x]  # ``...``: not written yet, said as for any other function
 
 
+def _adapter_shape(fn, args, kw):
+    """``fn(array, shape)`` with the shape as a tuple (the wire format carries it as a list), as q7's notebook gives it."""
+    grad, shape = args
+    return fn(grad, tuple(shape))
+
+
 def _adapter_dropout(fn, args, kw):
     import numpy as np
 
@@ -125,6 +131,7 @@ ADAPTERS = {
     "strict": _adapter_strict,
     "numgrad": _adapter_numgrad,
     "dropout": _adapter_dropout,
+    "shape": _adapter_shape,
     "torch_step": _adapter_torch_step,
     "torch_eval": _adapter_torch_eval,
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import isolation
-from ._hidden.checks import POINTS, QUESTIONS, Fail
+from ._hidden.questions import POINTS, QUESTIONS, Fail
 from .digits import perturb
 from .isolation import identity, policy
 from .notebook import SubmissionError, exercise_flags, read_submission

@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import public_autograd
+
 HONESTY = ("Passing the public checks does not mean full marks: the grade comes from hidden checks, run by the "
            "grader on inputs you have not seen.")
 
@@ -314,7 +316,11 @@ Q6 = [
                 ("predict",), _q6_predict),
 ]
 
-QUESTIONS: dict[str, list[PublicCheck]] = {"q1": Q1, "q2": Q2, "q3": Q3, "q4": Q4, "q5": Q5, "q6": Q6}
+# ---------------------------------------------------------------- q7 (its checks: public_autograd.py)
+
+Q7 = [PublicCheck(*fields) for fields in public_autograd.CHECKS]
+
+QUESTIONS: dict[str, list[PublicCheck]] = {"q1": Q1, "q2": Q2, "q3": Q3, "q4": Q4, "q5": Q5, "q6": Q6, "q7": Q7}
 
 
 def run_public(question: str, namespace: dict) -> list[Outcome]:
