@@ -178,6 +178,18 @@ def test_bad_input_gets_errors_that_name_the_fix():
         cross_entropy(W, np.array([0, 1, 5, 0]))
     with pytest.raises(ValueError, match="integer class labels"):
         cross_entropy(W, np.array([0.0, 1.0, 1.0, 0.0]))
+    with pytest.raises(TypeError, match="takes a number"):
+        W ** W
+    with pytest.raises(TypeError, match="holds numbers"):
+        Tensor(["a", "b"])
+
+
+def test_a_float32_weight_gets_a_float32_gradient_even_from_float64_data():
+    W = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    (Tensor(np.ones((4, 3))) @ W.T).sum().backward()
+    (Tensor(np.ones((4, 3))) @ W.T).sum().backward()
+    assert W.grad.dtype == np.float32
+    np.testing.assert_array_equal(W.grad, np.full((2, 3), 8.0))
 
 
 def test_a_backward_of_the_wrong_shape_is_named():

@@ -65,11 +65,15 @@ class Tensor:
     """An array ``.data`` that remembers how it was computed, so ``backward()`` can differentiate it.
 
     ``requires_grad=True`` on a leaf asks for its gradient in ``.grad`` (same shape as ``.data``,
-    ``None`` until a backward pass). Integer data is stored as float64; float data keeps its dtype.
+    ``None`` until a backward pass). Integer data is stored as float64; float data keeps its dtype and is
+    not copied (like ``torch.from_numpy``): an optimizer updating ``.data`` in place changes that array.
     """
 
     def __init__(self, data, requires_grad: bool = False, name: str = ""):
         data = np.asarray(data)
+        if not (np.issubdtype(data.dtype, np.number) or data.dtype == bool):
+            raise TypeError(f"a Tensor holds numbers, got an array of dtype {data.dtype}; "
+                            "pass numbers, e.g. np.asarray(x, dtype=float).")
         self.data = data if np.issubdtype(data.dtype, np.floating) else data.astype(np.float64)
         self.requires_grad = bool(requires_grad)
         self.grad: np.ndarray | None = None
@@ -119,8 +123,9 @@ class Tensor:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if not node._parents:  # a leaf: keep its gradient, adding to an earlier one
-                node.grad = g.astype(node.data.dtype, copy=True) if node.grad is None else node.grad + g
+            if not node._parents:  # a leaf: keep its gradient (in its own dtype), adding to an earlier one
+                g = g.astype(node.data.dtype, copy=True)
+                node.grad = g if node.grad is None else node.grad + g
                 continue
             for parent, pg in zip(node._parents, node._backward(g)):
                 if pg is None or not parent.requires_grad:
@@ -166,6 +171,9 @@ class Tensor:
 
     def __pow__(self, p: float) -> Tensor:
         """self ** p for a number p. Backward: g p a^(p-1)."""
+        if isinstance(p, Tensor) or not np.isscalar(p):
+            raise TypeError(f"Tensor ** p takes a number p, got {type(p).__name__}; for a tensor exponent "
+                            "write (b * a.log()).exp().")
         a = self.data
         return self._result(a ** p, (self,), f"**{p:g}", lambda g: (g * p * a ** (p - 1),))
 
