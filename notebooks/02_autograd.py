@@ -34,7 +34,7 @@
 # - how to check an engine: finite differences, and `torch.autograd` on the very same numbers;
 # - what PyTorch's `requires_grad`, `backward()`, `zero_grad()` and `no_grad()` do, in terms of the engine.
 #
-# Time: under a minute on a laptop CPU.
+# Time: the last code cell prints how long the code took on your machine; take your time reading.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -61,6 +61,7 @@ if "google.colab" in sys.modules:
 # %%
 # %matplotlib inline
 import inspect
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -74,6 +75,7 @@ from nnworkshop.splits import validation_split
 
 np.set_printoptions(precision=4, suppress=True)
 show_quick_mode_banner()
+notebook_start = time.perf_counter()
 
 # %% [markdown]
 # ## 1. One gradient by hand, then by the engine
@@ -421,6 +423,9 @@ with no_grad():
 print("torch: ", quiet_t.requires_grad, quiet_t.grad_fn)
 print("engine:", quiet_e.requires_grad, quiet_e._parents)
 assert not quiet_t.requires_grad and not quiet_e.requires_grad
+
+# %%
+print(f"this notebook's code ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to try next
