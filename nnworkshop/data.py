@@ -39,6 +39,7 @@ from .mnist_files import (  # noqa: F401 - the file names are public here too, w
     describe_source,
     idx_shape,
     resolve_root,
+    tilde,
 )
 from .standin import announce, standin_digits
 from .synthetic import write_synthetic_mnist
@@ -177,6 +178,7 @@ __all__ = [
     "resolve_root",
     "describe_source",
     "idx_shape",
+    "tilde",
     "default_transform",
     "mnist",
     "mnist_tensors",

@@ -82,6 +82,27 @@ def draw_history(ax_loss, ax_acc, history, color, label: str, lw: float = 1.5, m
                         label=f"{label} {split} {name}")
 
 
+def _loss_top(runs) -> tuple[float | None, list[bool]]:
+    """Where the loss axis should stop so that a run that blew up (a loss over 100x the median of all runs', or
+    not finite, or ``diverged``) does not flatten the others into a line at the bottom, and which runs those
+    are: ``(top or None when no run blew up, one flag per run)``."""
+    per_run = []
+    for h in runs:
+        v = np.array(list(h.train_loss) + list(h.test_loss), dtype=float)
+        per_run.append(v)
+    finite = [v[np.isfinite(v)] for v in per_run]
+    pooled = np.concatenate(finite) if finite else np.array([])
+    if not pooled.size:
+        return None, [False] * len(runs)
+    limit = 100 * max(float(np.median(pooled)), 1e-12)
+    wild = [bool(getattr(h, "diverged", False)) or not np.isfinite(v).all() or (v.size > 0 and v.max() > limit)
+            for h, v in zip(runs, per_run)]
+    tame = [f for f, w in zip(finite, wild) if not w and f.size]
+    if not any(wild) or not tame:
+        return None, wild
+    return 1.1 * max(float(f.max()) for f in tame), wild
+
+
 def curves(history_or_histories, labels=None) -> Figure:
     """Loss (left) and accuracy (right) per epoch; several runs overlaid, train solid / test dashed.
 
@@ -101,13 +122,14 @@ def curves(history_or_histories, labels=None) -> Figure:
 
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
+    top, wild = _loss_top(runs)
+    if top is not None:  # a run blew up: the axis fits the others, and the legend says which left it
+        labels = [f"{label} (loss off the top)" if w else label for label, w in zip(labels, wild)]
     for i, (h, label) in enumerate(zip(runs, labels)):
         draw_history(ax_loss, ax_acc, h, f"C{i % 10}", label)
     ax_loss.set(title="loss", xlabel="epoch", ylabel="cross-entropy")
-    losses = np.array([v for h in runs for v in list(h.train_loss) + list(h.test_loss)], dtype=float)
-    losses = losses[np.isfinite(losses) & (losses > 0)]
-    if losses.size and losses.max() > 100 * np.median(losses):  # one run blew up: keep the others readable
-        ax_loss.set(yscale="log", ylabel="cross-entropy (log scale)")
+    if top is not None:
+        ax_loss.set_ylim(0, top)
     ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
@@ -175,10 +197,10 @@ def predictions(data, probabilities, n: int = 8, indices=None) -> Figure:
     X, y, probs = X[indices], y[indices], probs[indices]
     images = _images(X)
     classes = probs.shape[1]
-    fig = Figure(figsize=(1.7 * n, 3.6), layout="constrained")
-    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 1]})
-    for i in range(n):
-        top, bottom = axes[0, i], axes[1, i]
+    cols = _columns(n, 6)
+    fig = Figure(figsize=(1.7 * cols, 3.6 * -(-n // cols)), layout="constrained")
+    pairs = _digit_and_bars(fig, n, cols, (1, 1))
+    for i, (top, bottom) in enumerate(pairs):
         top.imshow(images[i], cmap="gray_r")
         top.set_xticks([])
         top.set_yticks([])
@@ -191,9 +213,27 @@ def predictions(data, probabilities, n: int = 8, indices=None) -> Figure:
         bottom.set_xticks(range(classes))
         bottom.tick_params(labelsize="x-small")
         bottom.set_title(f"predicted {guess}", fontsize="small", color=colors[guess])
-        if i:
+        if i % cols:
             bottom.set_yticklabels([])
     return fig
+
+
+def _columns(n: int, most: int) -> int:
+    """Columns for ``n`` digits, at most ``most`` a row, rows as even as can be (9 -> 5 + 4, not 6 + 3): a
+    figure no wider than a page's column, so its text is not shrunk out of reach."""
+    rows = -(-n // most)
+    return -(-n // rows)
+
+
+def _digit_and_bars(fig, n: int, cols: int, ratios) -> list:
+    """``n`` (image axes, bar axes) pairs in rows of ``cols``: each row of digits above its row of bar charts;
+    the slots a last short row leaves are removed, so ``fig.axes`` holds exactly the ``2 n`` axes drawn."""
+    rows = -(-n // cols)
+    axes = fig.subplots(2 * rows, cols, squeeze=False, gridspec_kw={"height_ratios": list(ratios) * rows})
+    for k in range(n, rows * cols):
+        fig.delaxes(axes[2 * (k // cols), k % cols])
+        fig.delaxes(axes[2 * (k // cols) + 1, k % cols])
+    return [(axes[2 * (k // cols), k % cols], axes[2 * (k // cols) + 1, k % cols]) for k in range(n)]
 
 
 def telling_examples(probabilities, y, n_each: int = 3) -> dict:
@@ -233,11 +273,11 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
     indices = np.arange(_check_n(6, len(X))) if indices is None else np.asarray(indices)
     images = _images(X[indices])
     n, classes, width = len(indices), probs[names[0]].shape[1], 0.8 / len(names)
-    fig = Figure(figsize=(2.4 * n, 4.4), layout="constrained")
-    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 1.2]})
+    cols = _columns(n, 4)
+    fig = Figure(figsize=(2.4 * cols, 4.4 * -(-n // cols)), layout="constrained")
+    pairs = _digit_and_bars(fig, n, cols, (1, 1.2))
     digits = np.arange(classes)
-    for col, i in enumerate(indices):
-        top, bottom = axes[0, col], axes[1, col]
+    for col, (i, (top, bottom)) in enumerate(zip(indices, pairs)):
         top.imshow(images[col], cmap="gray_r")
         top.set_xticks([])
         top.set_yticks([])
@@ -250,8 +290,8 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
         bottom.set_ylim(0, 1)
         bottom.set_xticks(digits)
         bottom.tick_params(labelsize="x-small")
-    axes[1, 0].set_ylabel("probability")
-    axes[1, 0].legend(fontsize="x-small")
+    pairs[0][1].set_ylabel("probability")
+    pairs[0][1].legend(fontsize="x-small")
     return fig
 
 
@@ -260,12 +300,14 @@ def compare_probabilities(data, probabilities: dict, indices=None) -> Figure:
 
 def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="final accuracy",
                    held_out: str = "test") -> Figure:
-    """One horizontal bar per run: final test accuracy (%), train accuracy as a marker, optional error bars.
+    """One row per run: held-out accuracy (%) as a dot with its error bar, train accuracy as a diamond.
 
     ``labels``: run names; ``test_acc`` / ``train_acc``: one number (%) per run; ``test_spread``: one
-    half-width per run (e.g. the standard deviation over seeds), drawn as an error bar. The axis starts a
-    little below the lowest value, so small differences stay visible; the value is written on each bar.
-        ``held_out``: what the bars measured ("test", or "validation" for runs being compared to choose).
+    half-width per run (e.g. the standard deviation over seeds), drawn as an error bar; ``held_out``: what the
+    dots measured ("test", or "validation" for runs being compared to choose).
+    Why dots, not bars: a bar's length says "this much", so an axis that starts at 85 % makes a 1-point gap
+    look like double; a dot's position reads the same on a zoomed axis, which keeps small differences visible.
+    Each value is written to the right of its row's markers, where no marker covers it.
     """
     labels, test = list(labels), np.asarray(test_acc, dtype=float).reshape(-1)
     if len(labels) != len(test):
@@ -275,15 +317,24 @@ def final_accuracy(labels, test_acc, train_acc=None, test_spread=None, title="fi
     fig = Figure(figsize=(8, 0.5 * len(labels) + 1.4), layout="constrained")
     ax = fig.add_subplot()
     rows = np.arange(len(labels))[::-1]
-    ax.barh(rows, test, xerr=spread, color="C0", alpha=0.8, label=held_out, capsize=3)
+    for r in rows:  # a faint guide line per row, from the axis to the dot
+        ax.axhline(r, color="0.85", lw=0.8, zorder=0)
+    ax.errorbar(test, rows, xerr=spread, fmt="o", color="C0", ms=7, capsize=3, label=held_out, zorder=3)
     values = np.concatenate([test] + ([train] if train is not None else []))
     if train is not None:
-        ax.plot(train, rows, "D", color="C1", label="train")
+        ax.plot(train, rows, "D", color="C1", ms=6, label="train", zorder=3)
     low = max(0.0, float(values.min()) - max(2.0, 0.2 * float(np.ptp(values))))
-    ax.set_xlim(low, min(100.0, float(values.max()) + 1.0) + 1.0)
-    for r, v in zip(rows, test):
-        ax.text(v, r, f"{v:.2f}% ", va="center", ha="right", color="white", fontsize="small")
-    ax.set(yticks=rows, yticklabels=labels, xlabel="accuracy after the last epoch (%)", title=title)
+    high = min(100.0, float(values.max()) + 1.0) + max(1.5, 0.25 * (float(values.max()) - low))
+    ax.set_xlim(low, high)
+    right = test if train is None else np.maximum(test, train)
+    if spread is not None:
+        right = np.maximum(right, test + spread)
+    pad = 0.015 * (high - low)
+    for r, v, x in zip(rows, test, right):
+        ax.text(x + pad, r, f"{v:.2f}%", va="center", ha="left", color="C0", fontsize="small")
+    ax.set(yticks=rows, yticklabels=labels, title=title,
+           xlabel="accuracy after the last epoch (%)" + ("" if low == 0 else f"; the axis starts at {low:.0f} %"))
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside right upper", fontsize="small")
     return fig
@@ -341,15 +392,37 @@ def confusion(y, probabilities) -> Figure:
     accuracy = 100.0 * np.trace(cm) / max(cm.sum(), 1)
     fig = Figure(figsize=(6, 5.5), layout="constrained")
     ax = fig.add_subplot()
-    ax.imshow(cm, cmap="Blues")
-    threshold = cm.max() / 2
+    ax.imshow(_confusion_colours(cm))
     for t in range(classes):
         for p in range(classes):
-            ax.text(p, t, str(cm[t, p]), ha="center", va="center", fontsize="small",
-                    color="white" if cm[t, p] > threshold else "black")
+            if cm[t, p]:
+                ax.text(p, t, str(cm[t, p]), ha="center", va="center", fontsize="small",
+                        color="white" if _confusion_shade(cm, t, p) > 0.55 else "black")
     ax.set(xticks=range(classes), yticks=range(classes), xlabel="predicted", ylabel="true",
-           title=f"confusion matrix ({len(y)} digits, accuracy {accuracy:.1f}%)")
+           title=f"confusion matrix ({len(y)} digits, accuracy {accuracy:.1f}%)\n"
+                 "right answers in blue, mistakes in red (each on its own scale)")
     return fig
+
+
+def _confusion_shade(cm: np.ndarray, t: int, p: int) -> float:
+    """How dark cell (t, p) is drawn, 0..1: the right answers (diagonal) and the mistakes each on their own scale,
+    so that a handful of mistakes is not drawn white beside a diagonal of hundreds."""
+    diagonal = np.diag(cm)
+    mistakes = cm - np.diag(diagonal)
+    top = diagonal.max() if t == p else mistakes.max()
+    return 0.0 if top == 0 else 0.15 + 0.85 * float(cm[t, p]) / float(top) if cm[t, p] else 0.0
+
+
+def _confusion_colours(cm: np.ndarray) -> np.ndarray:
+    """An RGBA image of the matrix: blues on the diagonal, reds off it, white where the count is 0."""
+    from matplotlib import colormaps
+
+    image = np.ones(cm.shape + (4,))
+    for t in range(cm.shape[0]):
+        for p in range(cm.shape[1]):
+            if cm[t, p]:
+                image[t, p] = colormaps["Blues" if t == p else "Reds"](_confusion_shade(cm, t, p))
+    return image
 
 
 __all__ = ["curves", "draw_history", "samples", "predictions", "telling_examples", "compare_probabilities", "final_accuracy",
