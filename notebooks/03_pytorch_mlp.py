@@ -283,9 +283,9 @@ print(textwrap.dedent(" " * 12 + loop.rstrip()))
 # ## Predictions, with probabilities
 #
 # Printing only the predicted digit hides most of what the network says: it gives a probability for every digit.
-# A confident right answer puts almost all of it on one bar; a hesitant one spreads it. The first eight test
-# digits are mostly easy, so we pick what is worth seeing: three digits it is surest about and right, the
-# three right answers it hesitated most over, and its three most confident mistakes (red bars).
+# A confident right answer puts almost all of it on one bar; a hesitant one spreads it. Rather than the first
+# few test digits, we pick what is worth seeing: three digits it is surest about and right, the three right
+# answers it hesitated most over, and its three most confident mistakes (red bars).
 
 # %%
 import numpy as np
