@@ -359,14 +359,15 @@ __all__ = ["curves", "draw_history", "samples", "predictions", "telling_examples
 # ----------------------------------------------------------------------------- convolutions
 
 
-def _grid(panels: np.ndarray, titles, suptitle: str, cmap: str, symmetric: bool, lead=None, columns: int = 8):
-    """One small image per panel (K, H, W), ``columns`` to a row, on one colour scale (centred on 0 when
+def _grid(panels: np.ndarray, titles, suptitle: str, cmap: str, symmetric: bool, lead=None, columns: int = 12):
+    """One small image per panel (K, H, W), up to ``columns`` to a row, on one colour scale (centred on 0 when
     ``symmetric``) so that panels compare; ``lead`` (H, W), if given, is drawn first in grey ("input")."""
     shown = [("input", lead, "gray_r", {})] if lead is not None else []
     top = float(np.max(np.abs(panels))) or 1.0
     scale = dict(vmin=-top, vmax=top) if symmetric else dict(vmin=float(panels.min()), vmax=float(panels.max()))
     shown += [(title, panel, cmap, scale) for title, panel in zip(titles, panels)]
-    rows, cols = -(-len(shown) // columns), min(columns, len(shown))
+    rows = -(-len(shown) // columns)
+    cols = -(-len(shown) // rows)  # rows of even length: 16 panels as 2 x 8, not 12 + 4
     fig = Figure(figsize=(1.3 * cols, 1.45 * rows + 0.4), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax in axes[len(shown):]:

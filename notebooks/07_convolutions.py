@@ -264,10 +264,10 @@ assert errors["input"] < 1e-6 and diff < 1e-12
 # %%
 net = S.cnn(seed=0)
 h = X_train[:64]
-print(f"{'input':28s} {h.shape}")
+print(f"{'input':52s} {h.shape}")
 for layer in net:
     h = layer(h)
-    print(f"{layer!r:28s} {h.shape}")
+    print(f"{layer!r:52s} {h.shape}")
 n_cnn = sum(p.data.size for p in net.parameters())
 print(f"{n_cnn:,} weights and biases")
 
@@ -335,11 +335,11 @@ print(f"the CNN has {weights['MLP'] / weights['CNN']:.0f}x fewer weights than th
 print("per epoch, " + speed.race("the CNN", cnn_h.seconds, "the MLP", mlp_h.seconds).sentence())
 
 # %% [markdown]
-# Read the table for yourself, but here is what to look for. The CNN has far **fewer** weights: each filter
-# is 9 numbers reused at all 784 positions, where the MLP's first layer alone holds one weight per pixel per
-# hidden unit. Yet each weight is used hundreds of times per image, so a CNN does far more arithmetic per
-# weight, and on a CPU its epochs take longer. (On a GPU, the convolutions run in parallel; try it if you have
-# one.)
+# What to look for in the table. Weights: each first-layer filter is 9 numbers reused at all 784 positions,
+# where the MLP's first layer holds one weight per pixel per hidden unit (784 × 128 of them). Time: the other
+# side of that reuse is arithmetic, since every filter weight is multiplied in at every position of every
+# image, while each MLP weight is used once per image; the race line above says what that cost on this machine.
+# (On a GPU, the positions are computed in parallel: try it there if you have one.)
 
 # %% [markdown]
 # ## 6. What the filters learnt
