@@ -101,3 +101,14 @@ def test_a_dx_that_keeps_the_padding_loses_only_the_dx_points_and_is_told_why(gr
     text = feedback["padded"]
     assert "FAILED `conv_backward_dx`" in text and "dx has the shape of the padded input" in text, text
     assert "passed `conv_forward_padding_stride`" in text and "passed `conv_backward_dw`" in text
+
+
+def test_the_solution_and_each_mistake_get_one_score_under_every_seed():
+    """The fixed cases decide: a flipped filter and a dx that keeps the padding lose the same points whatever the
+    grader's seed (checked in this process, through the child's adapters and the wire format)."""
+    from test_grading_fairness import score
+
+    scores = {name: {score(_namespace(text), "q8", seed) for seed in range(12)}
+              for name, text in (("solution", SOLUTION.read_text(encoding="utf-8")), ("flipped", _variant(FLIP)),
+                                 ("padded", _variant(KEEP_PADDING)))}
+    assert scores == {"solution": {10.0}, "flipped": {5.0}, "padded": {8.0}}, scores  # flipped: both forward checks
