@@ -108,7 +108,7 @@ def test_the_solution_and_each_mistake_get_one_score_under_every_seed():
     grader's seed (checked in this process, through the child's adapters and the wire format)."""
     from test_grading_fairness import score
 
-    scores = {name: {score(_namespace(text), "q8", seed) for seed in range(12)}
-              for name, text in (("solution", SOLUTION.read_text(encoding="utf-8")), ("flipped", _variant(FLIP)),
-                                 ("padded", _variant(KEEP_PADDING)))}
+    spaces = {"solution": _namespace(SOLUTION.read_text(encoding="utf-8")), "flipped": _namespace(_variant(FLIP)),
+              "padded": _namespace(_variant(KEEP_PADDING))}
+    scores = {name: {score(ns, "q8", seed) for seed in range(12)} for name, ns in spaces.items()}
     assert scores == {"solution": {10.0}, "flipped": {5.0}, "padded": {8.0}}, scores  # flipped: both forward checks
