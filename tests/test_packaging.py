@@ -121,8 +121,11 @@ def test_doctor_reports_versions_device_and_data(tmp_path, monkeypatch):
     assert result.returncode == 0, out + result.stderr
     assert "torch" in out and "torchvision" in out and "Python" in out
     assert re.search(r"device\s+(cpu|cuda|mps): ", out), out
-    assert str(tmp_path) in out and "NNWORKSHOP_DATA" in out
+    assert re.search(r"MNIST root\s+~ \(from NNWORKSHOP_DATA\)", out), out  # under the home folder: written ~
     assert "present, 20 digits" in out and "present, 10 digits" in out
+    elsewhere = subprocess.run([sys.executable, "-m", "nnworkshop", "doctor"], capture_output=True, text=True,
+                               timeout=120, env={**env, "HOME": str(tmp_path / "home")}).stdout
+    assert str(tmp_path) in elsewhere  # anywhere else: the whole path
 
 
 def test_doctor_says_what_to_do_when_mnist_is_missing(tmp_path):
@@ -185,7 +188,8 @@ def test_every_subpackage_is_listed_and_the_exercises_ship_inside_the_package():
     from importlib.resources import files
 
     shipped = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
-    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) and len(shipped) == 6
+    solutions = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))  # one exercise per solution
+    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) == solutions and len(shipped) >= 7
 
 
 def test_the_apparmor_profile_ships_with_the_package():

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=_positive(int), default=1024, metavar="MB",
                    help="memory a submission may use on top of Python+numpy+torch once loaded (default 1024)")
     p.add_argument("--max-output", type=_positive(int), default=64, metavar="KB", help="output kept per submission (default 64)")
-    p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6"),
+    p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6", "q8"),
                    help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
     p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed instead of the assignment's "

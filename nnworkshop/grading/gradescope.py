@@ -26,7 +26,7 @@ from pathlib import Path
 from .atomic import write_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-EXERCISES = ("q1", "q2", "q3", "q4", "q5", "q6")
+EXERCISES = ("q1", "q2", "q3", "q4", "q5", "q6", "q8")
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, on its Ubuntu image, to install the course and its dependencies.
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write the autograder zip for a Gradescope programming assignment")
     b.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip to write (must not exist)")
-    b.add_argument("--exercise", help="grade every submission as this exercise (q1..q6; default: its metadata)")
+    b.add_argument("--exercise", help="grade every submission as this exercise (q1..q6, q8; default: its metadata)")
     b.add_argument("--seed-file", type=Path, metavar="FILE", help="the assignment's seed file, the one nnworkshop "
                    "grade uses (default: nnworkshop-seed beside --out; written there first when missing)")
     b.add_argument("--seed", type=int, help="bake this seed in instead of the seed file's")

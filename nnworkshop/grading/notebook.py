@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAGIC = re.compile(r"^(\s*)[%!]")
-NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-6])(?![a-z0-9])")  # q1..q6 between non-alphanumerics: q3_backprop, alice-q3
+NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-9])(?![a-z0-9])")  # q1..q9 between non-alphanumerics: q3_backprop, alice-q3
 
 
 class SubmissionError(ValueError):
