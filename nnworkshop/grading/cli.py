@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .atomic import OutputError, check_target, partial_path
 from .classreport import write_report
+from .course import CourseError, resolve
 from .grader import IsolationError, Options, grade
 from . import isolation
 from .outputs import Outputs
@@ -56,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=_positive(int), default=1024, metavar="MB",
                    help="memory a submission may use on top of Python+numpy+torch once loaded (default 1024)")
     p.add_argument("--max-output", type=_positive(int), default=64, metavar="KB", help="output kept per submission (default 64)")
-    p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6"),
-                   help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
+    p.add_argument("--exercise", metavar="NAME",
+                   help="grade every submission as this exercise of the course (default: the notebook's "
+                        "nnworkshop.exercise metadata)")
+    p.add_argument("--course", type=Path, metavar="DIR",
+                   help="the course folder: its course.toml, each exercise's hidden checks and points (default: the "
+                        "repository's course/; docs/authoring.md)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
     p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed instead of the assignment's "
                                            "(--seed-file)")
@@ -167,6 +172,15 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.submissions = share(batch, *shard) if shard else batch
+    try:  # the instructor's course is read, and its mistakes said, before any file is written
+        course = resolve(args.course)
+    except CourseError as err:
+        print(f"error: the course: {err}", file=sys.stderr)
+        return 2
+    if args.exercise is not None and args.exercise not in course.exercises:
+        print(f"error: --exercise {args.exercise}: the course {course.root} has no such exercise; its exercises: "
+              f"{', '.join(course.exercises)}", file=sys.stderr)
+        return 2
     lacking = isolation.missing(isolation.probe(), args.isolation) if args.isolation != "guard-only" else []
     if lacking:  # before any file is written
         print("error: no kernel wall can be built here, so submissions could read each other's files, the "
@@ -203,7 +217,7 @@ def main(argv=None) -> int:
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
-                   isolation=args.isolation, prepared=not args.cold_start)
+                   isolation=args.isolation, prepared=not args.cold_start, course=str(course.root))
     protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report)
                                                                if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions

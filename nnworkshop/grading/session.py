@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._hidden.checks import Fail
+from .checking import Fail
 from .process import Child, ChildGone
 
 if TYPE_CHECKING:  # annotations only: grader imports this module
@@ -224,10 +224,18 @@ class Ctx:
 
     def __init__(self, session: Session, rng: np.random.Generator, batch: "Batch"):
         self.session, self.rng, self.batch = session, rng, batch
-        self.memo = session.memo
         self.notes: list[str] = []
+        self.asked = False  # whether the check asked the submission (a call, or a memo a call filled); see judge
+
+    @property
+    def memo(self) -> dict:
+        """A dict the checks of one submission share (an answer computed once, from the submission's calls)."""
+        self.asked = True
+        return self.session.memo
 
     def call(self, name: str, *args, adapter: str = "plain", **kw):
+        """The submission's ``name(*args, **kw)``, computed in its process (``grading.checking`` says more)."""
+        self.asked = True
         reply = self.session.call(name, adapter, args, kw)
         if not reply.get("ok"):
             kind = reply.get("kind")
@@ -242,4 +250,5 @@ class Ctx:
         return reply.get("value")
 
     def hidden_digits(self):
+        """The unseen digits ``(images, labels)`` (an exercise with ``needs = ["mnist"]``)."""
         return self.batch.hidden_digits()
