@@ -235,6 +235,20 @@ def test_hidden_feedback_says_how_values_are_wrong():
         close(want + np.array([[0, 0, 0], [0, 0, 9.0]]), want, "out")
 
 
+def test_a_hint_names_a_pattern_only_where_the_numbers_show_it():
+    """A relu_grad wrong only at x = 0 used to read "every value is 1 times the right one (mean vs sum?)"; one wrong
+    number, any ratio "a missing factor"."""
+    from nnworkshop.grading.checking import describe_mismatch
+
+    x = np.array([[-2.0, 0.0, 3.0], [0.0, 1.0, -1.0]])
+    at_zero = describe_mismatch((x >= 0).astype(float), (x > 0).astype(float))
+    assert at_zero.endswith("(every wrong value is where the right answer is 0)") and "times" not in at_zero
+    assert describe_mismatch(1.15069, 1.34308) == "1 of 1 values wrong; the largest error: got 1.15069, expected 1.34308"
+    assert describe_mismatch(7.5, 1.5).endswith("(5 times the right one: a missing or extra factor (mean vs sum?))")
+    assert describe_mismatch(0.3, 1.5).endswith("(1/5 of the right one: a missing or extra factor (mean vs sum?))")
+    assert "times" not in describe_mismatch(np.array([1.0, 2.0, 9.0]), np.array([1.0, 2.0, 3.0]))
+
+
 def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_checks(tmp_path):
     """The public check and the hidden one agree: a central difference that does not put x back is wrong, even
     where the function is separable and the gradient still comes out close."""

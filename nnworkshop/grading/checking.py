@@ -97,15 +97,28 @@ def describe_mismatch(got, want, rtol=1e-5, atol=1e-7) -> str:
 
 
 def _pattern(g, w, rtol, atol) -> str:
-    if np.allclose(g, -w, rtol=rtol, atol=atol):
+    """A pattern the numbers show, in words, or "" when they show none. Each is said only when the numbers show
+    it: a factor needs every value to share it (and it is not 1); for one number, only a whole factor (a batch
+    size, mean vs sum) says anything that "got / expected" does not."""
+    if np.allclose(g, -w, rtol=rtol, atol=atol) and np.any(np.abs(w) > atol):
         return "every value has the wrong sign"
     if g.ndim == 2 and g.shape[0] == g.shape[1] and np.allclose(g, w.T, rtol=rtol, atol=atol):
         return "this is the transpose of the right answer"
-    nonzero = np.abs(w) > 1e-9
-    if nonzero.any():
-        ratios = g[nonzero] / w[nonzero]
-        if np.allclose(ratios, ratios[0], rtol=1e-4) and abs(ratios[0]) > 1e-9:
-            return f"every value is {ratios[0]:.4g} times the right one: a missing or extra factor (mean vs sum?)"
+    bad = ~np.isclose(g, w, rtol=rtol, atol=atol)
+    zero = np.abs(w) <= 1e-9
+    if bad.any() and np.all(zero[bad]):
+        return "every wrong value is where the right answer is 0"
+    if g.size == 1:
+        ratio = float(g.reshape(())) / float(w.reshape(())) if not zero.all() else 0.0
+        for k in (ratio, 1 / ratio if ratio else 0.0):
+            if abs(k) >= 1.5 and abs(k - round(k)) < 1e-6 * abs(k):
+                what = f"{ratio:.4g} times" if k == ratio else f"1/{round(k)} of"
+                return f"{what} the right one: a missing or extra factor (mean vs sum?)"
+        return ""
+    if not zero.all():
+        ratio = float(g[~zero].flat[0] / w[~zero].flat[0])
+        if abs(ratio - 1) > 1e-6 and abs(ratio) > 1e-9 and np.allclose(g, ratio * w, rtol=1e-4, atol=atol):
+            return f"every value is {ratio:.4g} times the right one: a missing or extra factor (mean vs sum?)"
     if g.ndim == 2 and g.shape[0] > 1:
         rows_ok = [bool(np.allclose(g[i], w[i], rtol=rtol, atol=atol)) for i in range(g.shape[0])]
         if any(rows_ok):
