@@ -262,3 +262,35 @@ def test_the_six_built_in_exercises_grade_exactly_as_before(tmp_path):
         if key == "solutions/q6_mnist_model.ipynb":  # its accuracy on synthetic digits is the model's, not the grader's
             want, now[key] = {**want, "notes": None}, {**now[key], "notes": None}
         assert json.loads(json.dumps(now[key])) == want, key
+
+
+# ---------------------------------------------------------------- feedback a learner can act on
+
+
+def test_a_cell_error_names_the_cell_as_jupyter_shows_it(tmp_path):
+    """"code cell 9" counted code cells only; the learner sees markdown cells too, and the cell's first line."""
+    sub = with_cell(ROOT / "solutions" / "q1_activations.ipynb", tmp_path / "typo.ipynb", "\n\nprint(undefined_name)\n")
+    cells = json.loads(sub.read_text(encoding="utf-8"))["cells"]
+    code = sum(c["cell_type"] == "code" for c in cells)
+    (r,) = grade([sub], Options(seed=1))
+    assert r.total == 10.0
+    (error,) = r.cell_errors
+    assert error.startswith(f"code cell {code} (cell {len(cells)} of the notebook, which starts 'import numpy as np'): ")
+    assert "NameError" in error
+
+
+def test_reading_the_hidden_test_split_while_graded_gets_a_sentence(tmp_path):
+    """The grader stages an empty MNIST test split for q6; reading it used to fail with NumPy's "offset (16 bytes)
+    must be non-negative and no greater than buffer length" error."""
+    from nnworkshop.data import write_synthetic_mnist
+
+    data = write_synthetic_mnist(tmp_path / "data", n_train=300, n_test=100, seed=1)
+    sub = tmp_path / "peek_q6.ipynb"
+    sub.write_text(json.dumps({"metadata": {"nnworkshop": {"exercise": "q6"}}, "nbformat": 4, "nbformat_minor": 5,
+                               "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                          "source": "from nnworkshop.data import mnist_arrays\n"
+                                                    "x, y = mnist_arrays(train=False)\n"}]}))
+    (r,) = grade([sub], Options(seed=1, data_root=str(data)))
+    (error,) = r.cell_errors
+    assert "the MNIST test split is empty here: while your notebook is graded, the grader keeps the test digits" in error
+    assert "offset" not in error and "validation_split" in error

@@ -143,7 +143,7 @@ def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
     if sub.skipped_magics:
         result.notes.append(f"{sub.skipped_magics} IPython magic/shell line(s) were skipped")
     tmpdir = tempfile.mkdtemp(prefix="nnw-grade-", dir=batch.workdir)
-    session = Session(sub.cells, batch, tmpdir, result, opts.max_output)
+    session = Session(sub.cells, batch, tmpdir, result, opts.max_output, sub.where)
     try:
         session.run_cells()
         earned = judge(course.exercises[exercise], course.index(exercise), session, batch, result)

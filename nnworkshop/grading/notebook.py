@@ -26,6 +26,15 @@ class Submission:
     exercise: str | None
     skipped_magics: int = 0
     notes: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # each code cell as Jupyter shows it (``where_in_jupyter``)
+
+
+def where_in_jupyter(position: int, source: str) -> str:
+    """A code cell as the learner finds it in Jupyter: its place among all the notebook's cells (markdown too) and
+    its first line, e.g. ``cell 7 of the notebook, which starts "def relu(x):"``."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    first = first if len(first) <= 60 else first[:57] + "..."
+    return f"cell {position} of the notebook, which starts {first!r}" if first else f"cell {position} of the notebook"
 
 
 def strip_magics(source: str) -> tuple[str, int]:
@@ -134,14 +143,16 @@ def read_submission(path) -> Submission:
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
     exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None
-    cells, skipped = [], 0
-    for cell in raw["cells"]:
+    cells, skipped, where = [], 0, []
+    for position, cell in enumerate(raw["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src, n = strip_magics(_source(cell))
+        original = _source(cell)
+        src, n = strip_magics(original)
         cells.append(src)
+        where.append(where_in_jupyter(position, original))
         skipped += n
-    return Submission(path, cells, exercise, skipped)
+    return Submission(path, cells, exercise, skipped, where=where)
 
 
 def name_exercise(path) -> str | None:

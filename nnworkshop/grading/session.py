@@ -57,9 +57,10 @@ class Session:
 
     MAX_RESTARTS = 3
 
-    def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int):
+    def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int, where=()):
         self.deadline = time.monotonic() + batch.opts.timeout
         self.cells, self.batch, self.tmpdir, self.result = cells, batch, tmpdir, result
+        self.where = list(where)  # each code cell as Jupyter shows it, for the learner's errors
         self.opts = batch.opts
         text = "\n".join(cells)
         preimport = ["numpy"]
@@ -146,7 +147,8 @@ class Session:
                 kind = reply.get("kind")
                 if len(self.result.cell_errors) < MAX_CELL_ERRORS:  # a cell error per cell, kept short: bounded
                     error = reply_text(reply.get("tb") or reply.get("ename"), MAX_ERROR_CHARS)
-                    self.result.cell_errors.append(f"code cell {i + 1}: {error}".strip())
+                    place = f" ({self.where[i]})" if i < len(self.where) else ""
+                    self.result.cell_errors.append(f"code cell {i + 1}{place}: {error}".strip())
                 elif len(self.result.cell_errors) == MAX_CELL_ERRORS:
                     self.result.cell_errors.append("... and more cell errors after these (not kept)")
                 if kind == "exit":
