@@ -294,3 +294,57 @@ def test_reading_the_hidden_test_split_while_graded_gets_a_sentence(tmp_path):
     (error,) = r.cell_errors
     assert "the MNIST test split is empty here: while your notebook is graded, the grader keeps the test digits" in error
     assert "offset" not in error and "validation_split" in error
+
+
+# ---------------------------------------------------------------- the batch's CSV after the fact
+
+
+def test_a_regrade_of_a_few_files_updates_the_batchs_csv(tmp_path, capsys):
+    """A learner's fixed notebook, and one graded as the wrong exercise, graded again with --update: their rows
+    change in place, every other row stays as it was, and the batch's seed is kept."""
+    honest = with_cell(ROOT / "solutions" / "q1_activations.ipynb", tmp_path / "alice_q1.ipynb", "")
+    wrong = with_cell(ROOT / "solutions" / "q1_activations.ipynb", tmp_path / "bob_q1.ipynb",
+                      "\ndef relu(x):\n    return np.abs(x)\n")
+    other = with_cell(ROOT / "solutions" / "q2_softmax.ipynb", tmp_path / "carol.ipynb", "")
+    nb = json.loads(other.read_text())
+    nb["metadata"]["nnworkshop"]["exercise"] = "q1"  # her metadata says q1: graded as q1, 0 points
+    other.write_text(json.dumps(nb))
+    out = tmp_path / "grades.csv"
+    assert nnworkshop_main(["grade", str(honest), str(wrong), str(other), "--out", str(out), "--seed", "9"]) == 0
+    before = rows(out)
+    assert [before[n]["total"] for n in ("alice_q1.ipynb", "bob_q1.ipynb", "carol.ipynb")] == ["10", "9", "0"]
+    with_cell(ROOT / "solutions" / "q1_activations.ipynb", wrong, "")  # bob fixed it
+    assert nnworkshop_main(["grade", "--update", str(wrong), "--out", str(out)]) == 0
+    assert nnworkshop_main(["grade", "--update", "--exercise", "q2", str(other), "--out", str(out)]) == 0
+    after = rows(out)
+    assert list(after) == ["alice_q1.ipynb", "bob_q1.ipynb", "carol.ipynb"]
+    assert {k: after["alice_q1.ipynb"][k] for k in before["alice_q1.ipynb"]} == before["alice_q1.ipynb"]
+    assert (after["bob_q1.ipynb"]["total"], after["bob_q1.ipynb"]["seed"]) == ("10", "9")
+    assert (after["carol.ipynb"]["total"], after["carol.ipynb"]["exercise"], after["carol.ipynb"]["seed"]) == ("10", "q2", "9")
+
+
+def test_a_gradebook_keyed_by_student_id_for_the_lms(tmp_path, capsys):
+    """File names give the id (s1234567_q1.ipynb); a Gradescope export gives it from submission_metadata.yml. A
+    submission that could not be graded leaves the cell empty (no 0 recorded); a second submission keeps the higher."""
+    sol1, sol2 = ROOT / "solutions" / "q1_activations.ipynb", ROOT / "solutions" / "q2_softmax.ipynb"
+    a = with_cell(sol1, tmp_path / "s1234567_q1.ipynb", "")
+    b = with_cell(sol1, tmp_path / "s7654321_q1.ipynb", "\ndef relu(x):\n    return np.abs(x)\n")
+    b2 = with_cell(sol1, tmp_path / "s7654321-again_q1.ipynb", "")
+    c = with_cell(sol2, tmp_path / "s1234567_q2.ipynb", "")
+    broken = tmp_path / "s5555555_q1.ipynb"
+    broken.write_text('{"cells": [broken')
+    export = tmp_path / "export"
+    (export / "submission_301").mkdir(parents=True)
+    gs = with_cell(sol2, export / "submission_301" / "q2_softmax.ipynb", "\ndef softmax(z):\n    return z\n")
+    (export / "submission_metadata.yml").write_text(
+        "---\nsubmission_301:\n  :submitters:\n  - :name: Dana Scully\n    :sid: '2200113'\n    :email: dana@uni.edu\n"
+        "  :created_at: 2026-12-01\n")
+    out, book = tmp_path / "grades.csv", tmp_path / "gradebook.csv"
+    argv = [str(p) for p in (a, b, b2, c, broken, gs)] + ["--out", str(out), "--gradebook", str(book), "--seed", "2"]
+    assert nnworkshop_main(["grade", *argv]) == 0
+    assert "s7654321 has two submissions of q1; the gradebook keeps the higher score" in capsys.readouterr().err
+    with open(book, newline="") as f:
+        got = list(csv.reader(f))
+    assert got[0] == ["Student", "SIS User ID", "q1 (10 pts)", "q2 (10 pts)"]
+    table = {row[1]: row[2:] for row in got[1:]}
+    assert table == {"s1234567": ["10", "10"], "s7654321": ["10", ""], "s5555555": ["", ""], "2200113": ["", "3"]}
