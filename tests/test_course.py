@@ -36,6 +36,18 @@ def with_cell(src: Path, dest: Path, code: str) -> Path:
     return dest
 
 
+def mark(csv_path: Path, name: str, points: str, column: str = "written:mse.why_mean") -> None:
+    """What the instructor does in a spreadsheet: give ``name``'s written answer ``points`` in the batch CSV."""
+    with open(csv_path, newline="") as f:
+        table = list(csv.reader(f))
+    col = table[0].index(column)
+    for row in table[1:]:
+        if Path(row[0]).name == name:
+            row[col] = points
+    with open(csv_path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(table)
+
+
 def rows(csv_path: Path) -> dict:
     with open(csv_path, newline="") as f:
         return {Path(r["submission"]).name: r for r in csv.DictReader(f)}
@@ -348,3 +360,42 @@ def test_a_gradebook_keyed_by_student_id_for_the_lms(tmp_path, capsys):
     assert got[0] == ["Student", "SIS User ID", "q1 (10 pts)", "q2 (10 pts)"]
     table = {row[1]: row[2:] for row in got[1:]}
     assert table == {"s1234567": ["10", "10"], "s7654321": ["10", ""], "s5555555": ["", ""], "2200113": ["", "3"]}
+
+
+def test_a_question_marked_by_hand_goes_to_a_file_for_marking_and_a_csv_column_that_merge_keeps(course, tmp_path):
+    """The skeleton's "Written answer: why_mean" cell: each learner's text in mse.why_mean.md, an empty
+    written:mse.why_mean column in the CSV for the marks; filled in, the marks survive --update and grade merge."""
+    alice = with_cell(course / "mse" / "solution.ipynb", tmp_path / "alice.ipynb", "")
+    nb = json.loads(alice.read_text())
+    cell = next(c for c in nb["cells"] if "".join(c["source"]).startswith("### Written answer: why_mean"))
+    cell["source"] = "".join(cell["source"]) + "\nSo the loss does not grow with the batch."
+    alice.write_text(json.dumps(nb))
+    bob = with_cell(course / "exercises" / "mse.ipynb", tmp_path / "bob.ipynb", "")
+    nb = json.loads(bob.read_text())
+    nb["cells"] = [c for c in nb["cells"] if "Written answer" not in "".join(c["source"])]
+    bob.write_text(json.dumps(nb))
+    out = tmp_path / "grades.csv"
+    common = ["--course", str(course), "--seed", "4"]
+    assert nnworkshop_main(["grade", str(alice), str(bob), "--out", str(out), "--written", str(tmp_path / "w"),
+                            *common]) == 0
+    text = (tmp_path / "w" / "mse.why_mean.md").read_text(encoding="utf-8")
+    assert "# mse: written answer `why_mean` (1 points)" in text
+    assert "## alice.ipynb" in text and "So the loss does not grow with the batch." in text
+    assert "## bob.ipynb" in text and "(no cell starting `Written answer: why_mean`" in text
+    got = rows(out)
+    assert got["alice.ipynb"]["written:mse.why_mean"] == "" and got["alice.ipynb"]["total"] == "3"
+    # the instructor marks alice in the CSV; regrading bob keeps the mark
+    mark(out, "alice.ipynb", "1")
+    assert rows(out)["alice.ipynb"]["written:mse.why_mean"] == "1"
+    assert nnworkshop_main(["grade", "--update", str(bob), "--out", str(out), *common]) == 0
+    assert rows(out)["alice.ipynb"]["written:mse.why_mean"] == "1"
+    # two shards, each marked, merged: both marks kept
+    for k in (1, 2):
+        shard = tmp_path / f"s{k}.csv"
+        assert nnworkshop_main(["grade", str(alice), str(bob), "--out", str(shard), "--shard", f"{k}/2", *common]) == 0
+        for name in rows(shard):
+            mark(shard, name, "0.5")
+    assert nnworkshop_main(["grade", "merge", str(tmp_path / "s1.csv"), str(tmp_path / "s2.csv"),
+                            "--out", str(tmp_path / "merged.csv")]) == 0
+    merged = rows(tmp_path / "merged.csv")
+    assert {n: r["written:mse.why_mean"] for n, r in merged.items()} == {"alice.ipynb": "0.5", "bob.ipynb": "0.5"}

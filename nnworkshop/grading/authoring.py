@@ -1,7 +1,7 @@
 """``nnworkshop exercises new COURSE/NAME``: a new exercise that builds and grades out of the box.
 
-It writes ``COURSE/NAME/`` (``exercise.toml`` with its points, ``solution.ipynb`` with one marked function,
-``checks.py`` with two hidden checks, ``public.py`` with one public check) and adds ``NAME`` to
+It writes ``COURSE/NAME/`` (``exercise.toml`` with its points, ``solution.ipynb`` with one marked function and one
+question marked by hand, ``checks.py`` with two hidden checks, ``public.py`` with one public check) and adds ``NAME`` to
 ``COURSE/course.toml`` (written first when ``COURSE`` is new). The instructor then edits the four files;
 docs/authoring.md walks through them with the built-in q3 as the example.
 """
@@ -29,6 +29,9 @@ solution = "solution.ipynb"  # answers marked ### BEGIN SOLUTION / ### END SOLUT
 [points]  # points per hidden check, by its id in checks.py
 zero = 1
 value = 2
+
+[written]  # questions marked by hand: the cell starting "Written answer: why_mean" (nnworkshop grade --written DIR)
+why_mean = 1
 '''
 
 SOLUTION = '''# %% [markdown]
@@ -54,6 +57,11 @@ def mean_squared_error(pred, target):
 
 # %%
 check("{name}")
+
+# %% [markdown]
+# ### Written answer: why_mean
+# Why divide by the number of entries rather than add the squared differences up? Answer in this cell, below
+# this line, in a sentence or two: your instructor marks it by hand.
 '''
 
 CHECKS = '''"""Hidden checks of {name}: each asks the submission's process to compute on inputs drawn here (ctx.rng) and compares

@@ -14,6 +14,7 @@ from .classreport import write_report
 from .course import CourseError, resolve
 from .gradebook import DEFAULT_ID, GradebookError, write_gradebook
 from .grader import IsolationError, Options, grade
+from .written import write_written
 from . import isolation
 from .outputs import Outputs
 from .resume import ResumeError, for_update, read_previous
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "already loaded numpy and torch (slower; for comparison)")
     p.add_argument("--report", type=Path, metavar="HTML", help="write the instructor's report: one self-contained "
                    "page with the class's scores, every check's pass rate, the common failures, statuses and times")
+    p.add_argument("--written", type=Path, metavar="DIR", help="write DIR/<exercise>.<id>.md for each question marked "
+                   "by hand: every learner's answer, for marking (the marks go in the CSV's written: columns)")
     p.add_argument("--gradebook", type=Path, metavar="CSV", help="also write the scores as a CSV an LMS imports "
                    "(Canvas, Moodle): a row per student id, a column per exercise")
     p.add_argument("--student-id", default=DEFAULT_ID, metavar="REGEX", help="where the student id is in a file name "
@@ -236,7 +239,8 @@ def main(argv=None) -> int:
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
                    isolation=args.isolation, prepared=not args.cold_start, course=str(course.root))
     protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report,
-                                                                          args.gradebook) if p is not None]
+                                                                          args.gradebook, args.written)
+                                                               if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
     graded = []
@@ -265,6 +269,13 @@ def main(argv=None) -> int:
             write_report(sorted(graded, key=lambda r: order.get(r.path, 0)), args.report, seed)
         except OSError as err:
             print(f"error: cannot write the report {args.report}: {err}", file=sys.stderr)
+            return 2
+    if args.written is not None and outputs.error is None:
+        try:
+            for path in write_written(graded, args.written):
+                lines(f"wrote {path}: the written answers to mark")
+        except (OutputError, OSError) as err:
+            print(f"error: cannot write the written answers to {args.written}: {err}", file=sys.stderr)
             return 2
     if args.gradebook is not None and outputs.error is None:
         points = {e: x.points for e, x in course.exercises.items()}

@@ -59,6 +59,7 @@ class Exercise:
     solution: Path
     needs: tuple = ()
     public: Path | None = None
+    written: tuple = ()  # (id, points) of the questions marked by hand ("Written answer: id" cells)
 
     @property
     def points(self) -> float:
@@ -170,8 +171,16 @@ def _exercise(package: str, root: Path, name: str) -> Exercise:
     if not isinstance(needs, list) or any(n not in ("mnist",) for n in needs):
         raise CourseError(f"{folder / 'exercise.toml'}: needs = {needs!r}; the grader knows only needs = [\"mnist\"]")
     public = folder / "public.py"
+    written = meta.get("written", {})
+    if not isinstance(written, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0
+                                            for v in written.values()):
+        raise CourseError(f"{folder / 'exercise.toml'}: [written] gives each question marked by hand its points, "
+                          "numbers above 0 (e.g. why_mean = 1)")
+    clash = [w for w in written if w in {c.id for c in checks}]
+    if clash:
+        raise CourseError(f"{folder / 'exercise.toml'}: {', '.join(clash)} is both a check and a written question")
     return Exercise(name, folder, str(meta.get("title", name)), tuple(checks), _solution(folder, meta), tuple(needs),
-                    public if public.is_file() else None)
+                    public if public.is_file() else None, tuple(written.items()))
 
 
 def _course_meta(root: Path) -> tuple[dict, list]:

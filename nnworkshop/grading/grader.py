@@ -96,6 +96,7 @@ class Result:
     isolation: str = ""  # the walls the submission ran behind, in words
     flags: list = field(default_factory=list)  # sentences for the instructor (e.g. another exercise's notebook)
     setup_error: bool = False  # not graded because of the grader's set-up (e.g. q6 without MNIST): the exit code says
+    written: dict = field(default_factory=dict)  # question marked by hand -> (points, the learner's cell or None)
 
     @property
     def total(self) -> float:
@@ -134,6 +135,7 @@ def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
                          f"names none of {', '.join(course.exercises)}. Pass --exercise to grade it as one of them.")
         return
     points = course.exercises[exercise].points
+    result.written = {w: (p, sub.written.get(w)) for w, p in course.exercises[exercise].written}
     result.max_scores = {exercise: points}
     result.scores = {exercise: 0.0}
     problem = batch.setup_problem(exercise)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAGIC = re.compile(r"^(\s*)[%!]")
+# A cell marked for marking by hand: its first line is a heading (markdown) or comment (code) "Written answer: ID"
+WRITTEN = re.compile(r"^\s*#+\s*Written answer:\s*(?P<id>[A-Za-z_]\w*)", re.IGNORECASE)
 NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-6])(?![a-z0-9])")  # q1..q6 between non-alphanumerics: q3_backprop, alice-q3
 
 
@@ -27,6 +29,7 @@ class Submission:
     skipped_magics: int = 0
     notes: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)  # each code cell as Jupyter shows it (``where_in_jupyter``)
+    written: dict = field(default_factory=dict)  # id -> the text of the cell marked "Written answer: id"
 
 
 def where_in_jupyter(position: int, source: str) -> str:
@@ -143,8 +146,13 @@ def read_submission(path) -> Submission:
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
     exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None
-    cells, skipped, where = [], 0, []
+    cells, skipped, where, written = [], 0, [], {}
     for position, cell in enumerate(raw["cells"], start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") in ("markdown", "code"):
+            text = _source(cell)
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            if (m := WRITTEN.match(first)) and m.group("id") not in written:
+                written[m.group("id")] = text
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         original = _source(cell)
@@ -152,7 +160,7 @@ def read_submission(path) -> Submission:
         cells.append(src)
         where.append(where_in_jupyter(position, original))
         skipped += n
-    return Submission(path, cells, exercise, skipped, where=where)
+    return Submission(path, cells, exercise, skipped, where=where, written=written)
 
 
 def name_exercise(path) -> str | None:
