@@ -383,7 +383,7 @@ def test_a_question_marked_by_hand_goes_to_a_file_for_marking_and_a_csv_column_t
     assert "## alice.ipynb" in text and "So the loss does not grow with the batch." in text
     assert "## bob.ipynb" in text and "(no cell starting `Written answer: why_mean`" in text
     got = rows(out)
-    assert got["alice.ipynb"]["written:mse.why_mean"] == "" and got["alice.ipynb"]["total"] == "3"
+    assert got["alice.ipynb"]["written:mse.why_mean"] == "" and got["alice.ipynb"]["total"] == got["alice.ipynb"]["mse"] == "3"
     # the instructor marks alice in the CSV; regrading bob keeps the mark
     mark(out, "alice.ipynb", "1")
     assert rows(out)["alice.ipynb"]["written:mse.why_mean"] == "1"

@@ -129,6 +129,8 @@ def _add_to_course(course: Path, name: str) -> None:
     if m is None:
         raise AuthoringError(f"{toml} has no one-line `exercises = [...]` list to add {name!r} to: add it by hand")
     items = m.group("list").strip().rstrip(",")
+    if re.search(rf"[\"']{name}[\"']", items):
+        return  # listed already (its folder was missing): the folder is written now
     text = text[: m.start("list")] + (f"{items}, " if items else "") + f'"{name}"' + text[m.end("list"):]
     toml.write_text(text, encoding="utf-8")
 
