@@ -399,3 +399,14 @@ def test_a_question_marked_by_hand_goes_to_a_file_for_marking_and_a_csv_column_t
                             "--out", str(tmp_path / "merged.csv")]) == 0
     merged = rows(tmp_path / "merged.csv")
     assert {n: r["written:mse.why_mean"] for n, r in merged.items()} == {"alice.ipynb": "0.5", "bob.ipynb": "0.5"}
+
+
+def test_a_file_named_for_another_exercise_of_the_course_is_flagged(tmp_path):
+    """The flag the built-ins have (a file named q2 graded as q3) works with a course's own exercise names."""
+    course = tmp_path / "course"
+    for name in ("mse", "mae"):
+        assert nnworkshop_main(["exercises", "new", str(course / name)]) == 0
+    sub = with_cell(course / "mse" / "solution.ipynb", tmp_path / "carol_mae.ipynb", "")
+    (r,) = grade([sub], Options(seed=1, course=str(course)))
+    assert (r.exercise, r.total) == ("mse", 3.0)
+    assert r.flags == ["Its file name says mae, but it was graded as mse (its metadata)."]

@@ -127,7 +127,7 @@ def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
         return
     exercise = opts.exercise or sub.exercise
     result.exercise = exercise
-    result.flags = exercise_flags(sub, opts.exercise)
+    result.flags = exercise_flags(sub, opts.exercise, list(batch.course.exercises))
     course = batch.course
     if exercise not in course.exercises:
         result.status = "error"

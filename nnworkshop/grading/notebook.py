@@ -163,13 +163,18 @@ def read_submission(path) -> Submission:
     return Submission(path, cells, exercise, skipped, where=where, written=written)
 
 
-def name_exercise(path) -> str | None:
-    """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several."""
-    found = set(NAME_TOKEN.findall(Path(path).stem.lower()))
+def name_exercise(path, names=None) -> str | None:
+    """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several.
+    ``names``: the course's exercise ids to look for (default: q1..q6)."""
+    stem = Path(path).stem.lower()
+    if names is None:
+        found = set(NAME_TOKEN.findall(stem))
+    else:
+        found = {n for n in names if re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", stem)}
     return found.pop() if len(found) == 1 else None
 
 
-def exercise_flags(sub: Submission, forced: str | None) -> list[str]:
+def exercise_flags(sub: Submission, forced: str | None, names=None) -> list[str]:
     """Sentences for the instructor when the notebook may belong to another exercise than it is graded as.
 
     With ``forced`` (``--exercise``) the notebook is graded as that exercise and flagged when its metadata
@@ -178,7 +183,7 @@ def exercise_flags(sub: Submission, forced: str | None) -> list[str]:
     """
     graded_as = forced or sub.exercise
     why = "--exercise" if forced else "its metadata"
-    named = name_exercise(sub.path)
+    named = name_exercise(sub.path, names)
     flags = []
     if forced and sub.exercise is not None and sub.exercise != forced:
         flags.append(f"Its metadata says exercise {sub.exercise[:40]!r}, but it was graded as {forced} (--exercise).")
