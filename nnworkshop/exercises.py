@@ -190,6 +190,29 @@ def _check_course(course) -> list[str]:
     return []
 
 
+def _grade_course(course, out) -> list[str]:
+    """Grade every exercise's solution (full marks expected) and its built notebook (0 expected) with the course's
+    hidden checks: what is wrong, in words (a broken check, a solution short of full marks, a blank exercise that
+    scores)."""
+    from .grading.course import load
+    from .grading.grader import Options, grade
+
+    loaded = load(course)
+    out = Path(out) if out is not None else loaded.out
+    pairs = [(e.solution, e.points, "its solution") for e in loaded.exercises.values()]
+    for _, stem, name, _ in _course_sources(course)[1]:
+        pairs.append((out / f"{stem}.ipynb", 0.0, "its blank exercise"))
+    problems = []
+    results = grade([p for p, _, _ in pairs], Options(course=str(loaded.root), seed=0))
+    for (path, want, what), r in zip(pairs, results):
+        if r.status != "ok" or r.total != want:
+            failed = "; ".join(f"{c.id}: {c.message}" for c in r.checks if c.message and want)
+            problems.append(f"{r.exercise or path.name}: {what} ({path.name}) got {r.total:g}/{r.max_total:g}, "
+                            f"expected {want:g} ({r.status}{': ' + r.detail if r.detail else ''}"
+                            f"{'; ' + failed if failed else ''})")
+    return problems
+
+
 def main(argv=None) -> int:
     """``nnworkshop exercises build|check [--course DIR | --solutions DIR --out DIR]`` and ``exercises new DIR/NAME``."""
     parser = argparse.ArgumentParser(prog="nnworkshop exercises", description=__doc__.split("\n\n")[0])
@@ -199,6 +222,8 @@ def main(argv=None) -> int:
     parser.add_argument("target", nargs="?", type=Path, help="for new: COURSE/NAME, the exercise's folder")
     parser.add_argument("--course", type=Path, metavar="DIR", help="a course folder (course.toml): build its exercises "
                         "into its out folder (docs/authoring.md)")
+    parser.add_argument("--grade", action="store_true", help="with check --course: also grade every solution (full "
+                        "marks expected) and blank exercise (0 expected) with the hidden checks")
     parser.add_argument("--solutions", type=Path, default=REPO / "solutions", help="folder of solution notebooks")
     parser.add_argument("--out", type=Path, default=None, help="folder to write the exercises to (default: exercises/, "
                         "or the course's out)")
@@ -224,6 +249,8 @@ def main(argv=None) -> int:
             return 0
         problems = _check_course(args.course) if args.course is not None else []
         problems += stale(args.solutions, out, course=args.course)
+        if args.grade and args.course is not None and not problems:
+            problems += _grade_course(args.course, out)
     except (ExerciseBuildError, AuthoringError, CourseError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -233,5 +260,6 @@ def main(argv=None) -> int:
         print("the course's exercises are out of date or wrong: fix what is listed, run `nnworkshop exercises build"
               + (f" --course {args.course}" if args.course else "") + "` and commit the result.", file=sys.stderr)
         return 1
-    print(f"{out or args.course} is up to date" + (" and every hidden check loads" if args.course else ""))
+    print(f"{out or args.course} is up to date" + (" and every hidden check loads" if args.course else "")
+          + (", every solution gets full marks and every blank exercise 0" if args.grade and args.course else ""))
     return 0

@@ -410,3 +410,29 @@ def test_a_file_named_for_another_exercise_of_the_course_is_flagged(tmp_path):
     (r,) = grade([sub], Options(seed=1, course=str(course)))
     assert (r.exercise, r.total) == ("mse", 3.0)
     assert r.flags == ["Its file name says mae, but it was graded as mse (its metadata)."]
+
+
+WRONG_REFERENCE = '''from nnworkshop.grading.checking import Check, close, num
+
+
+def _zero(ctx):
+    close(num(ctx.call("mean_squared_error", [2.0], [2.0]), "mean_squared_error"), 0.0, "mean_squared_error")
+
+
+def _value(ctx):  # the instructor's slip: the sum, not the mean
+    close(num(ctx.call("mean_squared_error", [1.0, 3.0], [0.0, 0.0]), "mean_squared_error"), 10.0, "mean_squared_error")
+
+
+CHECKS = [Check("zero", "zero", _zero), Check("value", "value", _value)]
+'''
+
+
+def test_exercises_check_grade_tries_every_check_on_the_solution_and_the_blank_exercise(course, tmp_path, capsys):
+    assert nnworkshop_main(["exercises", "check", "--course", str(course), "--grade"]) == 0
+    assert "every solution gets full marks and every blank exercise 0" in capsys.readouterr().out
+    broken = _broken_course(tmp_path, checks=WRONG_REFERENCE)
+    assert nnworkshop_main(["exercises", "build", "--course", str(broken)]) == 0
+    capsys.readouterr()
+    assert nnworkshop_main(["exercises", "check", "--course", str(broken), "--grade"]) == 1
+    said = capsys.readouterr().out
+    assert "mse: its solution (solution.ipynb) got 1/3, expected 3" in said and "got 5, expected 10" in said, said

@@ -84,8 +84,8 @@ def judge(exercise: "Exercise", index: int, session: "Session", batch: "Batch", 
             message = run_check(check, ctx, exercise.folder)
         except InstructorError as err:
             result.status, result.setup_error, result.checks = "error", True, []
-            result.detail = (f"not graded: {err}. Fix the check (grading the exercise's solution notebook tries "
-                             "every check), then grade this submission again.")
+            result.detail = (f"not graded: {err}. Fix the check (`nnworkshop exercises check --course DIR --grade` "
+                             "tries every check on the solution), then grade this submission again.")
             return 0.0
         got = check.points if message is None else 0.0
         result.checks.append(CheckResult(exercise.id, check.id, check.title, check.points, got, message))
