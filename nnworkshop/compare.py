@@ -6,9 +6,10 @@ optimizer and hyperparameters, the **same mini-batches in the same order** (``nn
 and both in float32, and times both with the benchmark's own clock (``nnworkshop.timing.timed``).
 torch runs on the CPU by default, like NumPy: a GPU would compare two machines, not two libraries.
 
-``original_setup`` repeats the original workshop's comparison, which changed several things at
+``careless_setup`` is the race as it is easily set up by accident, changing several things at
 once (float64 NumPy, plain SGD against momentum 0.9, different initial weights), so that the
-learner can see what each difference does. Every sentence ``conclusion()`` writes is computed
+learner can see what each difference does (docs/original_workshop.md: the workshop this course
+grew from ran exactly that race). Every sentence ``conclusion()`` writes is computed
 from the numbers measured in that run; nothing is assumed about which library wins. Who was faster is
 ``speed.race``'s call on the per-epoch times, the rule notebook 06 and ``nnworkshop bench`` use too: "too close
 to call" when the epochs' spread includes no difference.
@@ -130,7 +131,7 @@ class Comparison:
 
 
 def table(*comparisons: Comparison) -> Table:
-    """One row per ``Comparison``, printable: ``print(table(fair, original))``."""
+    """One row per ``Comparison``, printable: ``print(table(fair, careless))``."""
     return Table(c.row() for c in comparisons)
 
 
@@ -261,9 +262,9 @@ def head_to_head(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: i
                  seed=seed, progress=progress, grads=True, setup={"numpy": side, "torch": dict(side)})
 
 
-def original_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: int = 64, seed: int = 0,
+def careless_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size: int = 64, seed: int = 0,
                    device="cpu", progress: bool = True) -> Comparison:
-    """The original workshop's comparison, with what made it unfair kept on purpose.
+    """The race set up carelessly, with what makes it unfair kept on purpose.
 
     NumPy: float64 weights (``np.random.randn`` makes float64, so every product ran in float64), its own
     init ``randn * sqrt(1 / fan_in)``, plain SGD (lr 0.01, no momentum). PyTorch: float32, torch's default
@@ -293,24 +294,24 @@ def original_setup(X_train, y_train, X_test, y_test, *, epochs: int, batch_size:
         "torch": {"dtype": "float32", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
                   "initial weights": "torch default (Kaiming uniform)"},
     }
-    return _race("original: float64 NumPy, plain SGD vs momentum 0.9, different inits", net, model,
+    return _race("careless: float64 NumPy, plain SGD vs momentum 0.9, different inits", net, model,
                  (X, y, Xt, yt), epochs=epochs, batch_size=batch_size, optimizer="sgd",
                  np_opt=dict(lr=0.01, momentum=0.0), torch_opt=dict(lr=0.01, momentum=0.9),
                  device=torch.device(device), seed=seed, progress=progress, grads=False, setup=setup)
 
 
-def verdict(fair: Comparison, original: Comparison) -> str:
+def verdict(fair: Comparison, careless: Comparison) -> str:
     """What the two races measured, in three sentences: float64 vs float32 time, the accuracy gaps, the winner."""
-    precision = race("float64", original.numpy_history.seconds, "float32", fair.numpy_history.seconds).sentence()
+    precision = race("float64", careless.numpy_history.seconds, "float32", fair.numpy_history.seconds).sentence()
     winner = fair.race.sentence()
     return "\n".join([
-        f"NumPy: {original.numpy_seconds:.2f} s in float64 (original row), {fair.numpy_seconds:.2f} s in float32 "
+        f"NumPy: {careless.numpy_seconds:.2f} s in float64 (careless row), {fair.numpy_seconds:.2f} s in float32 "
         f"(fair row); per epoch, {precision}.",
-        f"Accuracy: in the original setup PyTorch (momentum) scored "
-        f"{original.torch_test_acc - original.numpy_test_acc:+.2f} points over NumPy (plain SGD); in the fair setup "
+        f"Accuracy: in the careless setup PyTorch (momentum) scored "
+        f"{careless.torch_test_acc - careless.numpy_test_acc:+.2f} points over NumPy (plain SGD); in the fair setup "
         f"the gap is {fair.torch_test_acc - fair.numpy_test_acc:+.2f} points.",
         f"Verdict for this machine and this network, in the fair race: {winner}.",
     ])
 
 
-__all__ = ["Comparison", "Table", "table", "head_to_head", "original_setup", "step0_gradients", "verdict"]
+__all__ = ["Comparison", "Table", "table", "head_to_head", "careless_setup", "step0_gradients", "verdict"]

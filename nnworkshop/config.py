@@ -14,6 +14,7 @@ import numpy as np
 
 DEFAULT_SEED = 0
 SIZES = (784, 128, 64, 10)  # the course's MLP: 784 inputs, hidden layers of 128 and 64, 10 classes
+CNN_CHANNELS = (8, 16)  # the course's CNN (notebook 07): two 3x3 conv layers of 8 and 16 channels, each pooled 2x2
 
 
 def quick_mode() -> bool:

@@ -51,10 +51,10 @@ def run_doctor(out=None) -> int:
             say(f"               To swap it: {torch_install.replace_command()}")
 
     if _version("torchvision"):
-        from .mnist_files import describe_source
+        from .mnist_files import describe_source, tilde
 
         info = describe_source()
-        say(f"  MNIST root   {info['root']} (from {info['source']})")
+        say(f"  MNIST root   {tilde(info['root'])} (from {info['source']})")
         for split in ("train", "test"):
             present = info.get(f"{split}_present")
             count = info.get(f"{split}_count")
@@ -66,7 +66,7 @@ def run_doctor(out=None) -> int:
             problems.append(
                 "MNIST is not in the data folder yet. With internet it downloads on first use "
                 "(about 12 MB). Offline, copy the four files train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-                f"t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz is fine) into {info['root']}/MNIST/raw/, "
+                f"t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz is fine) into {tilde(info['root'])}/MNIST/raw/, "
                 "or set NNWORKSHOP_DATA to a folder that has MNIST/raw/ inside."
             )
 

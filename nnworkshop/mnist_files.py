@@ -61,13 +61,22 @@ def _locate(root=None) -> tuple[Path, str]:
         path, source = Path(os.environ[ENV_VAR].strip()), ENV_VAR
     else:
         path, source = default_cache_dir(), "cache"
-    path = path.expanduser().resolve()
+    path = Path(os.path.abspath(path.expanduser()))  # absolute, links kept: the folder as the learner named it
     # Forgiving: pointing at .../MNIST/raw or .../MNIST means the folder above MNIST.
     if path.name == "raw" and path.parent.name == "MNIST":
         path = path.parent.parent
     elif path.name == "MNIST" and not (path / "MNIST").is_dir():
         path = path.parent
     return path, source
+
+
+def tilde(path) -> str:
+    """``path`` as text, with the home folder written ``~`` (what a page or a message shows of a path)."""
+    path, home = Path(path), Path.home()
+    try:
+        return str(Path("~") / path.relative_to(home))
+    except ValueError:
+        return str(path)
 
 
 def resolve_root(root=None) -> Path:
@@ -189,4 +198,4 @@ def _put_files(raw: Path) -> str:
 
 
 __all__ = ["MEAN", "STD", "ENV_VAR", "FILES", "MNISTNotFoundError", "MNISTCorruptError", "default_cache_dir",
-           "resolve_root", "describe_source", "idx_shape"]
+           "resolve_root", "describe_source", "idx_shape", "tilde"]

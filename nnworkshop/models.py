@@ -1,6 +1,8 @@
 """The course's networks as ``torch.nn`` modules, and weight exchange with the NumPy nets.
 
 - ``MLP(sizes, activation, dropout)``: a multi-layer perceptron for flattened digits.
+- ``CNN(channels)``: the course's small convolutional network (notebook 07), layer for layer the NumPy
+  ``nnworkshop.scratch.cnn``; ``CNN.from_scratch`` copies a NumPy one's weights in.
 - ``WorkshopMLP`` / ``WorkshopDropoutMLP``: the original workshop's two models, unchanged.
 - ``copy_weights_from_scratch`` / ``copy_weights_to_scratch``: move the weights of a
   ``nnworkshop.scratch.Sequential`` into a torch model and back (same (out, in) layout).
@@ -15,7 +17,7 @@ import torch
 from torch import nn
 
 from . import choices
-from .config import SIZES
+from .config import CNN_CHANNELS, SIZES
 from .validate import check_choice, check_dropout, input_mismatch  # noqa: F401 - re-exported
 
 # every activation name the course knows, as the torch module it builds
@@ -101,6 +103,64 @@ class WorkshopDropoutMLP(MLP):
 
     def __init__(self, dropout_rate: float = 0.2):
         super().__init__(SIZES, activation="relu", dropout=dropout_rate)
+
+
+class CNN(nn.Module):
+    """[Conv2d 3x3 (padding 1) -> ReLU -> MaxPool2d 2] per entry of ``channels``, then Flatten -> Linear(-> 10).
+
+    ``CNN((8, 16))``: (N, 1, 28, 28) -> Conv2d(1, 8) ReLU MaxPool -> (N, 8, 14, 14) -> Conv2d(8, 16) ReLU MaxPool
+    -> (N, 16, 7, 7) -> Flatten -> Linear(784, 10). Accepts (N, 1, 28, 28) images or flat (N, 784) rows (it
+    reshapes them itself), so it trains on the same tensors as ``MLP`` through ``training.fit``.
+    """
+
+    def __init__(self, channels=CNN_CHANNELS, n_classes: int = 10, image_size: int = 28):
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        size = int(image_size)
+        if not channels or min(channels) < 1 or size >> len(channels) < 1:
+            raise ValueError(f"channels must list one width >= 1 per conv block, and {image_size}-pixel images can "
+                             f"be halved at most {max(size.bit_length() - 1, 0)} times; got channels={channels}.")
+        self.channels, self.image_size = channels, size
+        layers: list[nn.Module] = []
+        c_in = 1
+        for c_out in channels:
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            c_in, size = c_out, size // 2
+        layers += [nn.Flatten(), nn.Linear(c_in * size * size, int(n_classes))]
+        self.layers = nn.Sequential(*layers)
+
+    @property
+    def in_features(self) -> int:
+        """Pixels per image (784 for MNIST): what ``training.fit`` checks the data against."""
+        return self.image_size * self.image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (N, n_classes) from (N, 1, H, W) images or (N, H * W) flat rows."""
+        if x.dim() < 2 or math.prod(x.shape[1:]) != self.in_features:
+            raise ValueError(input_mismatch(tuple(x.shape), self.in_features))
+        return self.layers(x.reshape(len(x), 1, self.image_size, self.image_size))
+
+    @classmethod
+    def from_scratch(cls, scratch_net) -> "CNN":
+        """A torch ``CNN`` with the channels and weights of a ``nnworkshop.scratch.cnn`` (same layers, same order,
+        same (out_channels, in_channels, kh, kw) layout), in float32."""
+        convs = [layer for layer in getattr(scratch_net, "layers", []) if type(layer).__name__ == "Conv2d"]
+        if not convs:
+            raise ValueError("the scratch net has no Conv2d layers; build it with nnworkshop.scratch.cnn(...).")
+        linear = scratch_net.layers[-1]
+        side = math.isqrt(linear.in_features // convs[-1].out_channels) << len(convs)
+        model = cls(tuple(c.out_channels for c in convs), n_classes=linear.out_features, image_size=side)
+        ours, theirs = list(model.parameters()), scratch_net.parameters()
+        if [tuple(p.shape) for p in ours] != [tuple(p.shape) for p in theirs]:
+            raise ValueError("the scratch net's layers differ from CNN's: build it with nnworkshop.scratch.cnn(...), "
+                             "which has the same layers in the same order.")
+        with torch.no_grad():
+            for p, q in zip(ours, theirs):
+                p.copy_(torch.from_numpy(np.asarray(q.data, dtype=np.float32)))
+        return model
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}"
 
 
 def _scratch_linears(scratch_net) -> list:

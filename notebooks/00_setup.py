@@ -31,7 +31,8 @@
 # - how to make runs reproducible with seeds;
 # - the one switch that makes every notebook run small and fast (`NNWORKSHOP_QUICK=1`).
 #
-# Time: under a minute on a laptop CPU (plus a one-off ~12 MB download if MNIST is not there yet).
+# Time: the last cell prints how long it took on your machine (plus a one-off ~12 MB download the first time,
+# if MNIST is not there yet).
 #
 # **On Colab** (or any Python without the course installed), the set-up cell below installs the course from
 # where it is published. With `make lab` it is already installed and that cell does nothing.
@@ -60,6 +61,7 @@ if "google.colab" in sys.modules:
 
 # %%
 import platform
+import time
 
 import matplotlib
 import numpy as np
@@ -68,6 +70,7 @@ import torchvision
 
 import nnworkshop
 
+notebook_start = time.perf_counter()
 print(f"Python       {platform.python_version()}")
 print(f"nnworkshop   {nnworkshop.__version__}")
 print(f"NumPy        {np.__version__}")
@@ -125,16 +128,16 @@ print("epochs for the MNIST MLP in this mode:", pick(5, 2))
 # `NNWORKSHOP_DATA=<folder>` before starting Jupyter.
 
 # %%
-from nnworkshop.data import describe_source
+from nnworkshop.data import describe_source, tilde
 
 info = describe_source()
-print(f"MNIST root: {info['root']}  (chosen from: {info['source']})")
-print(f"raw files:  {info['raw_folder']}")
+print(f"MNIST root: {tilde(info['root'])}  (chosen from: {info['source']})")
+print(f"raw files:  {tilde(info['raw_folder'])}")
 print(f"train set present: {info['train_present']}, test set present: {info['test_present']}")
 
 # %% [markdown]
-# Loading the two sets downloads them if needed (the original workshop forgot `download=True` for the test
-# set, which fails on a fresh machine; here both are fetched the same way).
+# Loading the two sets downloads them if they are missing (both the same way: asking for the training set
+# only would leave a fresh machine without the test set).
 
 # %%
 from nnworkshop.data import mnist
@@ -169,7 +172,11 @@ assert np.array_equal(first[0], second[0]) and torch.equal(first[1], second[1])
 
 # %% [markdown]
 # ## All set
-#
+
+# %%
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
+
+# %% [markdown]
 # The same checks are available from a terminal as `nnworkshop doctor` (or `make doctor`).
 #
 # **What to try next**

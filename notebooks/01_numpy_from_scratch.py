@@ -28,12 +28,12 @@
 #
 # - the pieces: the sigmoid and its derivative, softmax, the cross-entropy loss;
 # - the forward pass, the backward pass (backpropagation) and the gradient-descent loop;
-# - why a network can get *stuck* before it learns anything (the original workshop's XOR demo never learns,
-#   and we find out why);
+# - why a network can get *stuck* before it learns anything (a tiny random start never learns XOR, and we
+#   measure why);
 # - how to **check** gradients against finite differences, the one test every hand-written backward pass needs;
 # - how the same maths is packaged as layers in `nnworkshop.scratch`, which later notebooks use.
 #
-# Time: under a minute to run on a laptop CPU; take your time reading.
+# Time: the last cell prints how long the code took on your machine; take your time reading.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -60,9 +60,12 @@ if "google.colab" in sys.modules:
 # %%
 # %matplotlib inline
 import math
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+notebook_start = time.perf_counter()
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -79,7 +82,7 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # $$\sigma'(z) = \sigma(z)\,\bigl(1 - \sigma(z)\bigr) = a\,(1 - a).$$
 #
-# The original workshop called this `sigmoid_derivative(x)` and passed it the *activation*, not `x`: correct
+# A common trap is a function named `sigmoid_derivative(x)` that expects the *activation*, not `x`: correct
 # arithmetic, misleading name (calling it on `z` gives a wrong gradient silently). Here the name says what it
 # takes. That is the course's one convention, here, in `nnworkshop.scratch` and in the exercises:
 # `sigmoid_grad(z)` takes the input (as exercise q1 asks), `sigmoid_grad_from_output(a)` the output; a loss
@@ -145,14 +148,17 @@ assert np.allclose(p.sum(axis=1), 1.0)
 #
 # A network with one hidden layer of `n_hidden` sigmoid units and a softmax output:
 #
-# $$Z_1 = X W_1^\top + b_1,\quad A_1 = \sigma(Z_1),\quad Z_2 = A_1 W_2^\top + b_2,\quad P = \operatorname{softmax}(Z_2).$$
+# $$\begin{aligned}
+# Z_1 &= X W_1^\top + b_1, & A_1 &= \sigma(Z_1),\\
+# Z_2 &= A_1 W_2^\top + b_2, & P &= \operatorname{softmax}(Z_2).
+# \end{aligned}$$
 #
 # We store each weight matrix as `(out_features, in_features)`, exactly as `torch.nn.Linear` does, so the
 # step to PyTorch later is a copy, not a transpose.
 #
 # **Initialisation matters.** `init` is either `"xavier"` (Glorot uniform: $U(-a, a)$ with
 # $a = \sqrt{6 / (n_{in} + n_{out})}$, sized so signals neither vanish nor explode through a sigmoid) or a
-# number `s` for plain `normal * s`, which is what the original workshop used with `s = 0.01`.
+# number `s` for plain `normal * s` (a common first choice is `s = 0.01`; section 3 shows what it does).
 
 # %%
 def init_params(n_in, n_hidden, n_out, init="xavier", seed=0):
@@ -199,11 +205,12 @@ def forward(params, X):
 # of the $N$ samples' losses, so every row is divided by $N$. From there every step is a matrix product or an
 # elementwise product:
 #
-# $$\frac{\partial L}{\partial W_2} = \Bigl(\frac{\partial L}{\partial Z_2}\Bigr)^{\!\top} A_1,\qquad
-# \frac{\partial L}{\partial A_1} = \frac{\partial L}{\partial Z_2} W_2,$$
-#
-# $$\frac{\partial L}{\partial Z_1} = \frac{\partial L}{\partial A_1} \odot A_1 (1 - A_1),\qquad
-# \frac{\partial L}{\partial W_1} = \Bigl(\frac{\partial L}{\partial Z_1}\Bigr)^{\!\top} X,$$
+# $$\begin{aligned}
+# \frac{\partial L}{\partial W_2} &= \Bigl(\frac{\partial L}{\partial Z_2}\Bigr)^{\!\top} A_1, &
+# \frac{\partial L}{\partial A_1} &= \frac{\partial L}{\partial Z_2} W_2,\\
+# \frac{\partial L}{\partial Z_1} &= \frac{\partial L}{\partial A_1} \odot A_1 (1 - A_1), &
+# \frac{\partial L}{\partial W_1} &= \Bigl(\frac{\partial L}{\partial Z_1}\Bigr)^{\!\top} X,
+# \end{aligned}$$
 #
 # and each bias gradient is the column sum of the gradient of its layer's output (a bias is added to every
 # row, so its gradient adds up every row's).
@@ -273,9 +280,9 @@ y = np.array([0, 1, 1, 0])
 print(X, y)
 
 # %% [markdown]
-# ### First, the original workshop's version — and why it never learns
+# ### First, a tiny random start — and why it never learns
 #
-# The original initialised every weight as `randn * 0.01` and trained for 5,000 epochs. Run it:
+# Initialise every weight as `randn * 0.01` (small random numbers look harmless) and train for 5,000 epochs:
 
 # %%
 tiny = init_params(2, 4, 2, init=0.01, seed=0)
@@ -286,8 +293,8 @@ assert abs(tiny_losses[-1] - math.log(2)) < 1e-3, "expected the tiny-init net to
 
 # %% [markdown]
 # The loss sits at $\ln 2 \approx 0.693$: the network says "50 / 50" for every input, and its accuracy is
-# a coin flip. (We use `lr=2.0` with an *averaged* gradient; the original used `lr=0.5` with a *summed*
-# gradient over 4 samples, the very same step.)
+# a coin flip. (We use `lr=2.0` with a gradient *averaged* over the 4 samples; `lr=0.5` with a *summed*
+# gradient would be the very same step.)
 #
 # Bad luck with seed 0? Try twenty seeds (this takes a few seconds):
 
@@ -309,16 +316,19 @@ print(f"{at_ln2.sum()} of {len(finals)} seeds end within 0.001 of ln 2 "
 xavier_start = init_params(2, 4, 2, init="xavier", seed=0)
 tiny_start = init_params(2, 4, 2, init=0.01, seed=0)
 print(f"{'largest |gradient|':<20}{'randn * 0.01':>14}{'Xavier':>10}")
+largest = {}
 for name in ("W1", "W2"):
     sizes = [np.abs(backward(p, forward(p, X)[1], y)[name]).max() for p in (tiny_start, xavier_start)]
+    largest[name] = sizes[0]
     print(f"{name:<20}{sizes[0]:>14.1e}{sizes[1]:>10.1e}")
+print(f"tiny start: dW1 is {largest['W2'] / largest['W1']:.0f} times smaller than dW2")
 stuck = backward(tiny, forward(tiny, X)[1], y)
 print(f"after 5000 epochs of the tiny start: largest |dW1| {np.abs(stuck['W1']).max():.1e}, "
       f"|dW2| {np.abs(stuck['W2']).max():.1e}")
 
 # %% [markdown]
-# The first layer's gradient is the smallest: it is the output layer's gradient passed back through
-# weights of size 0.01, so it shrinks by that factor once more. With every step that small, the network
+# The first layer's gradient is the smallest (the factor is printed above): it is the output layer's gradient
+# passed back through weights of size 0.01 and the sigmoid's slope (at most 0.25), so it shrinks once more. With every step that small, the network
 # sits on a **saddle point**: a flat spot that is not a minimum, where gradient descent barely moves.
 #
 # The fix is not a bigger learning rate but a sensible **initialisation**. Xavier initialisation makes the
@@ -338,7 +348,7 @@ assert (predictions == y).all(), "XOR should be learned to 100 %"
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.plot(tiny_losses, label="randn * 0.01 (the original): stuck")
+ax.plot(tiny_losses, label="randn * 0.01: stuck")
 ax.plot(losses, label="Xavier init: learns")
 ax.axhline(math.log(2), color="gray", ls=":", label="ln 2 = guessing")
 ax.set_xlabel("epoch")
@@ -477,7 +487,7 @@ assert max(errors.values()) < 1e-6
 # %% [markdown]
 # Finally `scratch.fit` is the mini-batch training loop we use for MNIST in notebook 05: it shuffles, batches,
 # calls the optimizer and records per-epoch loss and accuracy in a `History`. `scratch.xor_net` builds the
-# original's 2-4-2 network; with `init=0.01` it reproduces the original's failure, with Xavier it learns.
+# 2-4-2 network of section 3; with `init=0.01` it gets stuck as above, with Xavier it learns.
 
 # %%
 X_xor, y_xor = scratch.xor_data()
@@ -488,6 +498,9 @@ for init in (0.01, "xavier"):
     print(f"init={init!s:<7} final loss {history.train_loss[-1]:.4f}, "
           f"predictions {scratch.predict(xor_net, X_xor)}")
 assert (scratch.predict(xor_net, X_xor) == y_xor).all()
+
+# %%
+print(f"this notebook's code ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to try next

@@ -67,7 +67,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from nnworkshop import data, graph_plot, scratch
+from nnworkshop import data, plots, scratch
 from nnworkshop.config import SIZES, pick, show_quick_mode_banner
 from nnworkshop.scratch import autograd_mlp
 from nnworkshop.scratch.autograd import Tensor, cross_entropy, no_grad, topological_order, trace, unbroadcast
@@ -200,7 +200,7 @@ print(inspect.getsource(autograd_mlp.EngineMLP.__call__))
 print(inspect.getsource(cross_entropy))
 
 # %% [markdown]
-# `trace` lists the recorded graph as data (nodes and edges) and `graph_plot.computation_graph` draws it, inputs on
+# `trace` lists the recorded graph as data (nodes and edges) and `plots.computation_graph` draws it, inputs on
 # the left, the loss on the right. Orange: the weights (leaves with `requires_grad=True`); grey: data and
 # constants (the 1/N of the mean); blue: operations.
 
@@ -210,7 +210,7 @@ engine = autograd_mlp.EngineMLP(scratch.xor_net(seed=0, dtype=np.float64))
 loss = cross_entropy(engine(X_xor), y_xor)
 nodes, edges = trace(loss)
 print(f"{len(nodes)} tensors, {len(edges)} edges, loss {loss.item():.4f}")
-graph_plot.computation_graph(nodes, edges, title="the XOR network's loss, as the engine recorded it")
+plots.computation_graph(nodes, edges, title="the XOR network's loss, as the engine recorded it")
 
 # %% [markdown]
 # ## 6. Is it right? Two independent checks

@@ -31,7 +31,7 @@
 # - what the digits look like, and whether the ten classes are balanced;
 # - how the course turns the whole set into one tensor (or NumPy array) for fast training.
 #
-# Time: under a minute on a laptop CPU.
+# Time: the last code cell prints how long it took on your machine.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -57,6 +57,8 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -64,17 +66,19 @@ from torchvision import datasets
 
 from nnworkshop import data, plots
 
+notebook_start = time.perf_counter()
+
 # %% [markdown]
 # ## Loading with torchvision
 #
 # `nnworkshop.data.mnist(train)` is `torchvision.datasets.MNIST` with the course's data folder
-# (see notebook 00) and the original workshop's transform: `ToTensor()` then `Normalize`.
+# (see notebook 00) and the standard MNIST transform: `ToTensor()` then `Normalize`.
 
 # %%
 train_set = data.mnist(train=True)
 test_set = data.mnist(train=False)
-print(train_set)
-print(test_set.transform)
+print(f"{type(train_set).__name__}: {len(train_set):,} training digits, {len(test_set):,} test digits")
+print("transform applied to each image:", test_set.transform)
 
 # %%
 image, label = train_set[0]
@@ -101,7 +105,7 @@ assert tuple(image.shape) == (1, 28, 28) and image.dtype == torch.float32
 raw = datasets.MNIST(str(data.resolve_root()), train=True, download=False)  # no transform: raw bytes
 pixels = raw.data.float() / 255
 print(f"{len(raw):,} training images; pixel mean {pixels.mean():.4f}, std {pixels.std():.4f}")
-print(f"the course uses MEAN = {data.MEAN}, STD = {data.STD} (measured on the full 60,000)")
+print(f"the course uses MEAN = {data.MEAN}, STD = {data.STD} (the published values for the full 60,000)")
 
 X_train, y_train = data.mnist_tensors(train=True)
 print(f"after normalisation: mean {X_train.mean():.3f}, std {X_train.std():.3f}")
@@ -120,9 +124,13 @@ for ax in axes:
     ax.set_ylabel("number of pixels (log scale)")
 plt.show()
 
+# %%
+print(f"{(pixels == 0).float().mean():.0%} of all pixels are background (exactly 0), "
+      f"{(pixels == 1).float().mean():.1%} full ink (exactly 1), the rest stroke edges in between")
+
 # %% [markdown]
 # Most pixels are background (the tall bar on the left); the core of each stroke is the bar at the right end
-# (full ink), and the stroke edges are the values in between.
+# (full ink), and the stroke edges are the values in between (the shares are printed above).
 #
 # ## What the digits look like
 
@@ -147,7 +155,7 @@ print(f"every digit's share lies between {shares.min():.1f} % and {shares.max():
       f"most common training digit would score {test_counts[train_counts.argmax()] / len(y_test):.1%} on the test set")
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3))
+fig, ax = plt.subplots(figsize=(9, 3), layout="constrained")
 width = 0.4
 ax.bar(np.arange(10) - width / 2, train_counts / len(y_train) * 100, width, label="train")
 ax.bar(np.arange(10) + width / 2, test_counts / len(y_test) * 100, width, label="test")
@@ -155,7 +163,7 @@ ax.axhline(10, color="gray", ls=":", label="perfectly balanced (10 %)")
 ax.set_xticks(range(10))
 ax.set_xlabel("digit")
 ax.set_ylabel("share of the set (%)")
-ax.legend()
+fig.legend(loc="outside right upper")  # beside the axes: it covers no bar
 plt.show()
 
 # %% [markdown]
@@ -165,8 +173,8 @@ plt.show()
 # ## The whole set as one tensor
 #
 # A `DataLoader` fetches images one by one and applies the transform each time: fine for big datasets on
-# disk, slow for 60,000 tiny images that fit in memory many times over. The course's training loops instead
-# hold the whole normalised set as one tensor and slice mini-batches out of it. `mnist_tensors` gives the
+# disk, but MNIST's tiny images fit in memory many times over. The course's training loops instead
+# hold the whole normalised set as one tensor and slice mini-batches out of it (measured below). `mnist_tensors` gives the
 # images flattened to 784 numbers per digit (the input of a fully connected network); `mnist_arrays` gives
 # the same as NumPy arrays, for the network written by hand.
 
@@ -186,12 +194,44 @@ assert torch.allclose(image.reshape(-1), X_test[3], atol=1e-6) and label == y_te
 print(f"test digit 3 (a {label}) is identical in the Dataset and in the tensor")
 
 # %% [markdown]
+# And what the one tensor buys: one pass over the test digits in batches of 64, through a `DataLoader` and by
+# slicing the tensor (each timed three times; the median is printed):
+
+# %%
+from torch.utils.data import DataLoader
+
+
+def one_pass_loader():
+    for images, labels in DataLoader(test_set, batch_size=64):
+        pass
+
+
+def one_pass_slices():
+    for start in range(0, len(X_test), 64):
+        images, labels = X_test[start:start + 64], y_test[start:start + 64]
+
+
+def median_seconds(run, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+loader_s, slices_s = median_seconds(one_pass_loader), median_seconds(one_pass_slices)
+print(f"DataLoader: {loader_s * 1000:.0f} ms, tensor slices: {slices_s * 1000:.1f} ms for {len(X_test):,} digits "
+      f"(slicing {loader_s / slices_s:.0f}x faster here)")
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
+
+# %% [markdown]
 # ## What to try next
 #
 # - Plot the *average* image of each digit: `X_train[y_train == d].mean(0).reshape(28, 28)`. Which digits
 #   look alike on average?
 # - What would the first layer see without normalisation? To find out in training, undo it,
-#   `X_raw = X_train * data.STD + data.MEAN` (pixels back in $[0, 1]$), and train notebook 04's `fit` on
+#   `X_raw = X_train * data.STD + data.MEAN` (pixels back in $[0, 1]$), and train with `training.fit` (notebook 03) on
 #   `(X_raw, y_train)` next to `(X_train, y_train)`.
 #
 # Next: **03_pytorch_mlp**, a network that learns to read these digits.

@@ -22,8 +22,8 @@
 # <!-- /launch -->
 #
 # In notebook 01 we wrote every derivative by hand. PyTorch computes them for us (**autograd**), runs on a
-# GPU when there is one, and gives us ready-made layers, losses and optimizers. Here we use it to train the
-# original workshop's network on MNIST.
+# GPU when there is one, and gives us ready-made layers, losses and optimizers. Here we use it to train a
+# 784-128-64-10 network on MNIST.
 #
 # **You will learn**
 #
@@ -32,7 +32,8 @@
 # - how to read loss and accuracy curves;
 # - how to look at predictions *with their probabilities*, and at the confusion matrix.
 #
-# Time: a few minutes on a laptop CPU (5 epochs over the training set), seconds on a GPU.
+# Time: 5 epochs over the training set; the training cell prints each epoch's seconds on your machine, the
+# last cell the total.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -58,6 +59,9 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import time
+
+notebook_start = time.perf_counter()
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset, random_split
@@ -139,7 +143,7 @@ print(f"{sum(p.numel() for p in model.parameters()):,} trainable parameters")
 # `nnworkshop.models.WorkshopMLP` is this same network (and `nnworkshop.models.MLP(sizes, activation, dropout)`
 # the general version notebook 04 experiments with).
 #
-# Loss and optimizer, as in the original: cross-entropy, and stochastic gradient descent with learning rate
+# Loss and optimizer: cross-entropy, and stochastic gradient descent with learning rate
 # 0.01 and **momentum** 0.9 (each step keeps 90 % of the previous step's direction, which smooths and speeds
 # up the descent).
 
@@ -154,8 +158,8 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 # parameter's `.grad`), `step`. Compare with the five lines of notebook 01's `train`: the same loop, with the
 # backward pass written for us.
 #
-# One detail the original got slightly wrong: it averaged the per-batch losses, but the last batch is smaller
-# than the others, so it counted those samples too much. We weight each batch's loss by its size.
+# One detail that is easy to get slightly wrong: averaging the per-batch losses counts the samples of the
+# last, smaller batch too much. We weight each batch's loss by its size.
 
 # %%
 def train_one_epoch(model, loader, loss_fn, optimizer, device):
@@ -278,10 +282,10 @@ print(textwrap.dedent(" " * 12 + loop.rstrip()))
 # %% [markdown]
 # ## Predictions, with probabilities
 #
-# The original printed only the predicted digit. The network gives more: a probability for every digit.
-# A confident right answer puts almost all of it on one bar; a hesitant one spreads it. The first eight test
-# digits are mostly easy, so we pick what is worth seeing: three digits it is surest about and right, the
-# three right answers it hesitated most over, and its three most confident mistakes (red bars).
+# Printing only the predicted digit hides most of what the network says: it gives a probability for every digit.
+# A confident right answer puts almost all of it on one bar; a hesitant one spreads it. Rather than the first
+# few test digits, we pick what is worth seeing: three digits it is surest about and right, the three right
+# answers it hesitated most over, and its three most confident mistakes (red bars).
 
 # %%
 import numpy as np
@@ -312,6 +316,9 @@ np.fill_diagonal(counts, 0)
 for flat in np.argsort(counts, axis=None)[::-1][:3]:
     true, predicted = divmod(int(flat), 10)
     print(f"a {true} read as a {predicted}: {counts[true, predicted]} times")
+
+# %%
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to try next

@@ -24,10 +24,10 @@
 # We now have the same network twice: written by hand in NumPy (notebook 01, `nnworkshop.scratch`) and in
 # PyTorch (notebook 03). How do they compare in accuracy and in speed?
 #
-# The original workshop asked this too, but its race was not fair: the two networks started from different
-# weights, NumPy used plain SGD while PyTorch used momentum 0.9, they shuffled differently, the NumPy network
-# computed in float64 by accident, and even the "5,000 digit" subset was not 5,000 digits. Then it assumed
-# PyTorch would be faster, and printed a "Speedup" without ever saying which way it went. We measure it.
+# Such a race is easy to get wrong without noticing: two networks that start from different weights, plain SGD
+# on one side and momentum on the other, different shuffles, a NumPy network computing in float64 by accident
+# (`np.random.randn` makes float64), a "5,000 digit" subset that is not 5,000 digits, and a "speed-up" printed
+# without saying which way it went. We set up a race in which only the library differs, and measure it.
 #
 # **You will learn**
 #
@@ -35,9 +35,9 @@
 # - that the NumPy and PyTorch gradients are *the same numbers* (up to float32 rounding) at the first step;
 # - how fast each one is on **your** machine, measured, and why a framework is not automatically faster for a
 #   small network on a CPU;
-# - what each of the original's unfair choices changed.
+# - what each of those careless choices changes, measured.
 #
-# Time: a few minutes on a laptop CPU, most of it in the width sweep of section 3.
+# Time: most of it goes into the width sweep of section 3; the last cell prints the total for your machine.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -63,6 +63,9 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import time
+
+notebook_start = time.perf_counter()
 import numpy as np
 import torch
 
@@ -79,10 +82,9 @@ show_quick_mode_banner()
 # %% [markdown]
 # ## 1. The same digits
 #
-# The original built its "5,000-sample subset" by looping over a `DataLoader` and stopping when
-# `len(train_labels) + batch_size > 5000`. But `train_labels` was a *list of batches*: its length counts
-# batches, not samples, so the loop never stopped early and took the whole training set (and the whole test
-# set). It was also shuffled, so each run got different digits.
+# A subset built by looping over a shuffled `DataLoader` until "enough" is easy to get wrong: stopping when
+# `len(train_labels) + batch_size > 5000` while `train_labels` is a *list of batches* counts batches, not
+# samples, so the loop never stops early and takes the whole set; and each run gets different digits.
 #
 # We take exactly the first 5,000 training and 1,000 test digits, in file order, as float32 arrays.
 
@@ -225,8 +227,8 @@ print(f"after {len(h.train_acc)} epochs: train accuracy {h.train_acc[-1]:.2f} %,
 # %% [markdown]
 # ## 4. Predictions, with probabilities from both networks
 #
-# The original compared predictions with a bar chart of the two predicted *class indices*, which says nothing
-# (a bar of height 7 next to a bar of height 7). What is worth comparing is the probability each network gives
+# A bar chart of the two predicted *class indices* would say nothing (a bar of height 7 next to a bar of
+# height 7). What is worth comparing is the probability each network gives
 # to every digit. Below: a few test digits, including those the two networks found hardest (a red title
 # marks a wrong prediction).
 
@@ -237,29 +239,30 @@ plots.compare_probabilities((X_test, y_test), {"NumPy": fair.numpy_proba, "PyTor
                             indices=show)
 
 # %% [markdown]
-# ## 5. The original's setup, as a second row
+# ## 5. A careless race, as a second row
 #
-# Now the race as the original ran it (our loops, its choices): the NumPy network in **float64** with its own
+# Now the race as it is easily set up by accident (our loops, careless choices): the NumPy network in
+# **float64** with its own
 # `randn * sqrt(1/fan_in)` initial weights and **plain SGD**; PyTorch in float32 with its default initial
 # weights and SGD with **momentum 0.9**.
 
 # %%
-original = compare.original_setup(X_train, y_train, X_test, y_test, epochs=epochs, batch_size=batch_size,
+careless = compare.careless_setup(X_train, y_train, X_test, y_test, epochs=epochs, batch_size=batch_size,
                                   seed=seed)
-print(compare.table(fair, original))
+print(compare.table(fair, careless))
 
 # %%
-print(original.conclusion())
+print(careless.conclusion())
 
 # %% [markdown]
 # What changed, and why:
 #
 # - **Accuracy.** With momentum, each step keeps 90 % of the previous one, so for the same learning rate PyTorch
-#   moved much further per epoch than plain SGD. The original's accuracy gap measured momentum, not the
+#   moved much further per epoch than plain SGD. The careless row's accuracy gap measures momentum, not the
 #   library. In the fair row both use momentum; the gap left is printed below.
 # - **Time.** float64 numbers are twice as wide as float32: the matrix products move twice the memory and fit
 #   half as many numbers in each vector instruction, so at equal settings float64 usually costs more time.
-#   The original's speed-up therefore mixed the libraries with a precision choice. (Whether it shows in one
+#   A careless speed-up therefore mixes the libraries with a precision choice. (Whether it shows in one
 #   run depends on the machine; the next cell prints what happened here.)
 # - **Different initial weights and shuffles** make single runs differ by chance; with the same seed, weights and
 #   batch order the difference left is rounding.
@@ -267,7 +270,7 @@ print(original.conclusion())
 # The numbers for this machine:
 
 # %%
-print(compare.verdict(fair, original))
+print(compare.verdict(fair, careless))
 
 # %% [markdown]
 # ## 6. And on a GPU?
@@ -285,6 +288,9 @@ if torch.cuda.is_available():
     print(on_gpu.conclusion())
 else:
     print("No CUDA GPU here: skipped. (On a GPU machine this cell races NumPy on the CPU against PyTorch on the GPU.)")
+
+# %%
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to try next

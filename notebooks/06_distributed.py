@@ -34,7 +34,7 @@
 # - what two processes buy on *your* machine, measured, and why;
 # - checkpoints that resume a run exactly, and TensorBoard curves.
 #
-# Time: 2–5 minutes on a laptop CPU (much of it is starting processes).
+# Time: much of it goes into starting processes; the last cell prints the total on your machine.
 
 # %%
 # Set-up (the same in every notebook): installs the course where it is missing, e.g. on Colab.
@@ -63,6 +63,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,8 @@ from nnworkshop.batches import batch_slices, epoch_orders
 from nnworkshop.config import pick
 from nnworkshop.models import MLP
 from nnworkshop.training import fit
+
+notebook_start = time.perf_counter()
 
 work = Path(tempfile.mkdtemp(prefix="nnworkshop-06-"))  # checkpoints and results of this notebook
 print(f"torch {torch.__version__}; {os.cpu_count()} CPU core(s); CUDA GPUs: {torch.cuda.device_count()}")
@@ -340,6 +343,9 @@ events = EventAccumulator(str(log_root / "sgd_lr0.05"))
 events.Reload()
 print("tags:", sorted(events.Tags()["scalars"]))
 print("accuracy/test per epoch:", [round(e.value, 2) for e in events.Scalars("accuracy/test")])
+
+# %%
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to remember

@@ -41,7 +41,7 @@
 # - A network is a chain of simple functions; backpropagation is the chain rule applied to that chain, layer by
 #   layer, in reverse. NumPy and PyTorch compute *the same numbers* (notebook 05 shows the gradients agree).
 # - Where training starts matters: tiny initial weights put XOR on a saddle point it never leaves.
-# - Check gradients against finite differences: a wrong backward pass often still trains, just worse.
+# - Check gradients against finite differences: a loss that goes down does not prove a backward pass right.
 # - A framework gives you automatic differentiation, GPUs and ready-made layers. It does not guarantee speed:
 #   for a small network on a CPU, the hand-written NumPy version can be as fast or faster, so measure
 #   (notebook 05 printed what *your* machine did).
@@ -99,5 +99,5 @@ for question, checks in QUESTIONS.items():
 # - Add a third hidden layer to the NumPy network of notebook 01 using `nnworkshop.scratch` layers, train it
 #   on MNIST with `scratch.fit`, and compare with notebook 05's numbers.
 # - Replace the MLP with a small convolutional network (`nn.Conv2d`) in notebook 03's training loop: the
-#   same `train_one_epoch` / `test` functions work unchanged. How far above 98 % can you get?
+#   same `train_one_epoch` / `test` functions work unchanged. How far above the MLP's validation accuracy can you get?
 # - On a machine with a GPU, rerun notebook 05: how does the speed-up change with the batch size?

@@ -224,10 +224,10 @@ def test_topological_order_puts_every_node_after_its_inputs_and_survives_long_ch
     assert x.grad == pytest.approx(1.0001 ** 5000)
 
 
-def test_trace_gives_the_graph_as_data_and_graph_plot_draws_it():
+def test_trace_gives_the_graph_as_data_and_plots_draw_it():
     from matplotlib.figure import Figure
 
-    from nnworkshop import graph_plot
+    from nnworkshop import plots
 
     W = Tensor(np.ones((2, 3)), requires_grad=True, name="W")
     loss = cross_entropy(Tensor(np.ones((4, 3)), name="x") @ W.T, np.array([0, 1, 1, 0]))
@@ -237,12 +237,12 @@ def test_trace_gives_the_graph_as_data_and_graph_plot_draws_it():
     assert all(i < j for i, j in edges) and labels[-1] == "neg"
     w = labels.index("W")
     assert nodes[w]["leaf"] and nodes[w]["requires_grad"] and nodes[w]["shape"] == (2, 3)
-    fig = graph_plot.computation_graph(nodes, edges)
+    fig = plots.computation_graph(nodes, edges)
     assert isinstance(fig, Figure)
     drawn = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # the arrows are empty annotations
     assert len(drawn) == len(nodes) and "W\n2x3" in drawn
     with pytest.raises(ValueError, match="after its inputs"):
-        graph_plot.computation_graph(nodes, [(3, 1)])
+        plots.computation_graph(nodes, [(3, 1)])
 
 
 def test_engine_trains_xor_exactly_as_scratch_fit_float64():

@@ -24,7 +24,7 @@ def fair(digits):
 
 @pytest.fixture(scope="module")
 def original(digits):
-    return compare.original_setup(*digits, epochs=2, batch_size=32, progress=False)
+    return compare.careless_setup(*digits, epochs=2, batch_size=32, progress=False)
 
 
 def test_fair_race_starts_from_identical_weights_and_gradients(fair):
@@ -103,7 +103,7 @@ def test_conclusion_and_verdict_make_the_same_call_from_the_same_numbers():
         assert fair.race.sentence() in compare.verdict(fair, _fake((3.0, 3.0, 3.0), (1.0, 1.0, 1.0)))
 
 
-def test_original_setup_keeps_its_differences_and_says_so(original):
+def test_careless_setup_keeps_its_differences_and_says_so(original):
     assert original.gradients_at_step0 is None and original.initial_weight_max_diff > 0
     assert original.numpy_history.config["dtype"] == "float64"
     assert original.numpy_history.config["momentum"] == 0.0 and original.torch_history.config["momentum"] == 0.9
@@ -158,7 +158,7 @@ def test_on_real_digits_both_learn_and_agree(real_mnist_root):
 def test_verdict_is_built_from_the_two_races(fair_s, original_s, words):
     fair, original = _fake(*fair_s), _fake(original_s, (1.0, 1.0))
     text = compare.verdict(fair, original)
-    assert f"{sum(original_s):.2f} s in float64 (original row), {sum(fair_s[0]):.2f} s in float32" in text
+    assert f"{sum(original_s):.2f} s in float64 (careless row), {sum(fair_s[0]):.2f} s in float32" in text
     assert "in the fair setup the gap is +1.00 points" in text
     for w in words:
         assert w in text, text

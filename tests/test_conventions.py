@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from nnworkshop import scratch
-from nnworkshop.grading._hidden import reference
+from nnworkshop.grading import course
+
+reference = course.module(course.resolve(), "reference")  # the course folder's answers
 
 ROOT = Path(__file__).resolve().parents[1]
 X = np.array([-1000.0, -20.0, -3.0, -0.5, 0.0, 0.5, 3.0, 20.0, 1000.0])

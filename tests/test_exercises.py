@@ -98,7 +98,7 @@ def test_a_newer_tools_stamp_is_not_a_stale_exercise(tmp_path, capsys):
 def test_every_solution_has_an_exercise_and_the_seven_topics_exist():
     assert [p.name for p in EXERCISES] == [p.name for p in SOLUTIONS]
     assert [json.loads(p.read_text(encoding="utf-8"))["metadata"]["nnworkshop"]["exercise"] for p in SOLUTIONS] == [
-        "q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+        "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)

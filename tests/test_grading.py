@@ -56,8 +56,8 @@ def test_gradescope_json_and_feedback_name_failed_checks_without_their_code(cour
     assert {t["status"] for t in result["tests"]} == {"failed"}
     text = (tmp / "feedback" / "q3_backprop.md").read_text(encoding="utf-8")
     assert "FAILED `linear_backward` (0/3)" in text and "NotImplementedError" in text
-    hidden = (ROOT / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text(encoding="utf-8")
-    for marker in ("ctx.rng", "ref.", "def _", "np.allclose"):
+    hidden = (ROOT / "course" / "q3" / "checks.py").read_text(encoding="utf-8")
+    for marker in ("ctx.rng", "ref.", "def _", "EDGE_DIMS"):
         assert marker in hidden and marker not in text
 
 
@@ -199,7 +199,9 @@ def test_unwritten_tanh_grad_says_not_written_yet():
 
 def test_q3_uses_the_course_weight_layout_and_batches_of_several_rows():
     """W is (out_features, in_features) and out = x @ W.T + b, in the exercise, the public and the hidden checks."""
-    from nnworkshop.grading._hidden import reference as ref
+    from nnworkshop.grading import course
+
+    ref = course.module(course.resolve(), "reference")
 
     ns = _namespace(ROOT / "solutions" / "q3_backprop.py")
     rng = np.random.default_rng(1)
@@ -218,7 +220,7 @@ def test_q3_uses_the_course_weight_layout_and_batches_of_several_rows():
 
 
 def test_hidden_feedback_says_how_values_are_wrong():
-    from nnworkshop.grading._hidden.checks import Fail, close
+    from nnworkshop.grading.checking import Fail, close
 
     want = np.arange(1.0, 7.0).reshape(2, 3)
     with pytest.raises(Fail, match=r"db: 6 of 6 values wrong; the largest error at \[1, 2\]: got 1.5, expected 6 "
@@ -231,6 +233,20 @@ def test_hidden_feedback_says_how_values_are_wrong():
         close(square.T, square, "dW")
     with pytest.raises(Fail, match=r"1 of 6 values wrong.*rows \[1\] are wrong, the others right"):
         close(want + np.array([[0, 0, 0], [0, 0, 9.0]]), want, "out")
+
+
+def test_a_hint_names_a_pattern_only_where_the_numbers_show_it():
+    """A relu_grad wrong only at x = 0 used to read "every value is 1 times the right one (mean vs sum?)"; one wrong
+    number, any ratio "a missing factor"."""
+    from nnworkshop.grading.checking import describe_mismatch
+
+    x = np.array([[-2.0, 0.0, 3.0], [0.0, 1.0, -1.0]])
+    at_zero = describe_mismatch((x >= 0).astype(float), (x > 0).astype(float))
+    assert at_zero.endswith("(every wrong value is where the right answer is 0)") and "times" not in at_zero
+    assert describe_mismatch(1.15069, 1.34308) == "1 of 1 values wrong; the largest error: got 1.15069, expected 1.34308"
+    assert describe_mismatch(7.5, 1.5).endswith("(5 times the right one: a missing or extra factor (mean vs sum?))")
+    assert describe_mismatch(0.3, 1.5).endswith("(1/5 of the right one: a missing or extra factor (mean vs sum?))")
+    assert "times" not in describe_mismatch(np.array([1.0, 2.0, 9.0]), np.array([1.0, 2.0, 3.0]))
 
 
 def test_a_numerical_gradient_that_leaves_x_changed_fails_public_and_hidden_checks(tmp_path):

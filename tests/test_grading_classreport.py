@@ -107,3 +107,55 @@ def test_the_report_shows_the_class_in_the_browser(report):
             assert page.locator("#submissions tr").count() == 41
         finally:
             browser.close()
+
+
+def test_the_report_sorts_checks_weakest_first_and_groups_the_same_code(report):
+    """The checks table: the lowest pass rate first, each bar coloured by its rate, failures split into unfinished
+    (not written, or never defined) and wrong; the copies: the 16 honest learners handed in the same file, and so
+    did the 10 who answered nothing (the exercise as handed out)."""
+    from html.parser import HTMLParser
+
+    tmp, _ = report
+    text = (tmp / "report.html").read_text(encoding="utf-8")
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.current, self.cell = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.current = self.tables.setdefault(dict(attrs).get("id"), [])
+            elif tag == "tr" and self.current is not None:
+                self.current.append([])
+            elif tag in ("td", "th") and self.current is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.current[-1].append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "table":
+                self.current = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    tables = Tables()
+    tables.feed(text)
+    checks = tables.tables["checks"][1:]
+    rates = [int(row[4].rstrip("%")) for row in checks]
+    assert rates == sorted(rates) and rates[0] < rates[-1], checks
+    relu = next(row for row in checks if row[1] == "relu")
+    # wrong: the 4 whose relu is abs(x); unfinished: the 10 unanswered and the 3 whose loop came before relu
+    assert relu[3] == "16/33" and (relu[5], relu[6]) == ("4", "13"), relu
+    tanh = next(row for row in checks if row[1] == "tanh")
+    assert (tanh[5], tanh[6]) == ("0", "17"), tanh  # never defined by 7, not written by 10: all unfinished
+    assert "background:#" in text.split("id='checks'")[1].split("</table>")[0]
+    copies = {(row[0], row[1].split(":")[0]) for row in tables.tables["copies"][1:]}
+    assert ("identical", "16") in copies and ("identical", "10") in copies, copies
+    unanswered = next(row for row in tables.tables["copies"][1:] if row[1].startswith("10"))
+    assert unanswered[2] == "0/10 (nothing written: the exercise as handed out)"
+    flags = {row[0]: row[1] for row in tables.tables["flags"][1:]}
+    assert flags["replayed"] == "3" and flags["another exercise"] == "0", flags  # the 3 loops were restarted

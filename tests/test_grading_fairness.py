@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("jupytext")
 
 from nnworkshop.grading import protocol  # noqa: E402
-from nnworkshop.grading._hidden import checks  # noqa: E402
+from nnworkshop.grading import checking, course  # noqa: E402
 from nnworkshop.grading.child import ADAPTERS, to_plain  # noqa: E402
 from nnworkshop.grading.cli import main as grade_main  # noqa: E402
 
@@ -77,18 +77,19 @@ class InProcess:
             with np.errstate(all="ignore") if adapter == "plain" else np.errstate():
                 value = ADAPTERS[adapter](self.ns[name], list(args), kw)
         except Exception as err:  # noqa: BLE001 - as the grader: an error fails the check
-            raise checks.Fail(f"{name} raised {type(err).__name__}") from None
+            raise checking.Fail(f"{name} raised {type(err).__name__}") from None
         return protocol.unpack(protocol.pack(to_plain(value))[8:])
 
 
 def score(ns: dict, question: str, seed: int) -> float:
     """What the hidden checks of ``question`` give ``ns`` under ``seed`` (each check's generator as the grader's)."""
     earned = 0.0
-    for ci, check in enumerate(checks.QUESTIONS[question]):
+    built_in = course.resolve()
+    for ci, check in enumerate(built_in.exercises[question].checks):
         try:
-            check.run(InProcess(ns, np.random.default_rng([seed, list(checks.QUESTIONS).index(question), ci])))
+            check.run(InProcess(ns, np.random.default_rng([seed, built_in.index(question), ci])))
             earned += check.points
-        except checks.Fail:
+        except checking.Fail:
             pass
     return earned
 
@@ -120,7 +121,7 @@ def test_a_naive_sigmoid_loses_the_same_point_under_every_seed(monkeypatch):
     assert {score(naive, "q1", s) for s in SEEDS} == {9.0}  # sigmoid_extreme, every time
     # The old check drew its large |x| at random (5 of them in 200..1000 per sign): when all stayed under 709,
     # np.exp did not overflow and the naive sigmoid got full marks. Without the fixed +-1000 the same happens:
-    monkeypatch.setattr(checks, "EXTREME_X", np.array([0.0]))
+    monkeypatch.setattr(course.module(course.resolve(), "q1.checks"), "EXTREME_X", np.array([0.0]))
     assert {score(naive, "q1", s) for s in SEEDS} == {9.0, 10.0}
 
 
@@ -131,8 +132,9 @@ def test_unstable_softmax_and_log_of_softmax_lose_the_same_points_under_every_se
     assert {score(log_softmax, "q2", s) for s in SEEDS} == {9.0}  # cross_entropy_stable
     # log(softmax) is finite unless a label's probability underflows, which random logits reach only sometimes:
     # the old check scored it 10 or 9 by seed. Without the fixed logits (labels on the smallest) it still does:
-    monkeypatch.setattr(checks, "BIG_Z", np.zeros((1, 3)))
-    monkeypatch.setattr(checks, "BIG_Y", np.array([0]))
+    q2 = course.module(course.resolve(), "q2.checks")
+    monkeypatch.setattr(q2, "BIG_Z", np.zeros((1, 3)))
+    monkeypatch.setattr(q2, "BIG_Y", np.array([0]))
     assert {score(log_softmax, "q2", s) for s in SEEDS} == {9.0, 10.0}
 
 
@@ -141,12 +143,12 @@ def test_a_transposed_linear_forward_fails_whatever_the_seed():
         return x @ w + b
 
     ns = {"linear_forward": transposed}
-    forward = next(c for c in checks.Q3 if c.id == "linear_forward")
+    forward = next(c for c in course.resolve().exercises["q3"].checks if c.id == "linear_forward")
     fails = []
     for s in SEEDS:
         try:
             forward.run(InProcess(ns, np.random.default_rng([s, 2, 0])))
-        except checks.Fail:
+        except checking.Fail:
             fails.append(s)
     assert fails == list(SEEDS)
 

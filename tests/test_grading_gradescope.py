@@ -55,7 +55,9 @@ def test_the_zip_holds_executable_setup_and_run_scripts_and_the_installable_cour
         for name in ("setup.sh", "run_autograder"):
             assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755
         assert {"course/pyproject.toml", "course/README.md", "course/nnworkshop/grading/grader.py",
-                "course/nnworkshop/grading/_hidden/checks.py"} <= set(infos)
+                "grading-course/course.toml", "grading-course/q1/checks.py", "grading-course/reference.py"} <= set(infos)
+        assert not any("_hidden" in n for n in infos), "the hidden checks live in the course folder, not the package"
+        assert '--course "$ROOT/source/grading-course"' in zf.read("run_autograder").decode()
         assert not any("__pycache__" in n for n in infos)
         assert "--exercise q1" in zf.read("run_autograder").decode()
         setup = zf.read("setup.sh").decode()

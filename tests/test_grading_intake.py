@@ -178,7 +178,7 @@ from nnworkshop.scratch import activations as A
 sigmoid, sigmoid_grad, tanh, tanh_grad, relu, relu_grad = A.sigmoid, A.sigmoid_grad, A.tanh, A.tanh_grad, A.relu, A.relu_grad
 """
 OTHERS = """import importlib
-for name in ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden.reference"):
+for name in ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training"):
     try:
         importlib.import_module(name)
         print("IMPORTED", name)
@@ -195,8 +195,9 @@ def test_a_submission_cannot_import_the_course_answers(tmp_path, monkeypatch):
     steal = notebook(tmp_path / "steal_q1.ipynb", STEAL, OTHERS)
     undo = notebook(tmp_path / "undo_q1.ipynb", UNDO)
     honest = notebook(tmp_path / "honest_q1.ipynb")
-    # Before: the package was readable whole except grading/_hidden, and importing scratch answered q1 in full.
-    monkeypatch.setattr(grader, "ANSWER_PATHS", (grader.PACKAGE_DIR / "grading" / "_hidden",))
+    # Before: the package was readable whole (the hidden checks were in the course folder, elsewhere), and importing
+    # scratch answered q1 in full.
+    monkeypatch.setattr(grader, "ANSWER_PATHS", ())
     monkeypatch.setattr(grader, "ANSWER_MODULES", ())
     (old,) = grade([steal], Options(seed=1))
     assert (old.status, old.total) == ("ok", 10.0) and "IMPORTED nnworkshop.scratch" in old.output
@@ -205,7 +206,7 @@ def test_a_submission_cannot_import_the_course_answers(tmp_path, monkeypatch):
     r = results["steal_q1.ipynb"]
     assert (r.status, r.total) == ("ok", 0.0)
     assert "importing nnworkshop.scratch is not allowed while grading" in r.cell_errors[0]
-    for name in ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden.reference"):
+    for name in ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training"):
         assert f"REFUSED {name} ImportError" in r.output, r.output
     # The import refusal is defence in depth (code in the process can take it out); the files stay unreadable:
     u = results["undo_q1.ipynb"]

@@ -125,7 +125,7 @@ def test_feedback_names_failed_checks_but_never_shows_hidden_code(batch):
     _, tmp = batch
     text = (tmp / "fb" / "slow_when_called.md").read_text(encoding="utf-8")
     assert "FAILED `sigmoid_grad` (0/2)" in text and "ran out of time" in text
-    hidden = (HERE.parent / "nnworkshop" / "grading" / "_hidden" / "checks.py").read_text(encoding="utf-8")
+    hidden = (HERE.parent / "course" / "q1" / "checks.py").read_text(encoding="utf-8")
     for feedback in (tmp / "fb").glob("*.md"):
         body = feedback.read_text(encoding="utf-8")
         assert "ctx.rng" not in body and "ctx.call" not in body and "def _" not in body, feedback.name

@@ -121,8 +121,11 @@ def test_doctor_reports_versions_device_and_data(tmp_path, monkeypatch):
     assert result.returncode == 0, out + result.stderr
     assert "torch" in out and "torchvision" in out and "Python" in out
     assert re.search(r"device\s+(cpu|cuda|mps): ", out), out
-    assert str(tmp_path) in out and "NNWORKSHOP_DATA" in out
+    assert re.search(r"MNIST root\s+~ \(from NNWORKSHOP_DATA\)", out), out  # under the home folder: written ~
     assert "present, 20 digits" in out and "present, 10 digits" in out
+    elsewhere = subprocess.run([sys.executable, "-m", "nnworkshop", "doctor"], capture_output=True, text=True,
+                               timeout=120, env={**env, "HOME": str(tmp_path / "home")}).stdout
+    assert str(tmp_path) in elsewhere  # anywhere else: the whole path
 
 
 def test_doctor_says_what_to_do_when_mnist_is_missing(tmp_path):
@@ -185,7 +188,8 @@ def test_every_subpackage_is_listed_and_the_exercises_ship_inside_the_package():
     from importlib.resources import files
 
     shipped = sorted(p.name for p in files("nnworkshop.course_exercises").iterdir() if p.name.endswith(".ipynb"))
-    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) and len(shipped) == 7
+    solutions = sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb"))  # one exercise per solution
+    assert shipped == sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb")) == solutions and len(shipped) >= 7
 
 
 def test_the_apparmor_profile_ships_with_the_package():
@@ -193,3 +197,26 @@ def test_the_apparmor_profile_ships_with_the_package():
     globs = _pyproject()["tool"]["setuptools"]["package-data"]["nnworkshop.grading.isolation"]
     folder = ROOT / "nnworkshop" / "grading" / "isolation"
     assert [p.name for g in globs for p in folder.glob(g)] == ["nnworkshop-grader"]
+
+
+def test_a_built_wheel_carries_the_exercises_and_public_checks_but_no_hidden_check_or_answer(tmp_path):
+    """The learner's pip install: the exercise notebooks and the public checks, never a hidden check, a point table
+    or a reference answer (those stay in the course folder the grader is pointed at, docs/authoring.md)."""
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                           "--wheel-dir", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (wheel,) = tmp_path.glob("nnworkshop-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        texts = {n: zf.read(n).decode("utf-8", errors="replace") for n in names if n.endswith((".py", ".ipynb", ".toml"))}
+    assert "nnworkshop/grading/public.py" in names and "nnworkshop/grading/checking.py" in names
+    assert sum(n.startswith("nnworkshop/course_exercises/") and n.endswith(".ipynb") for n in names) == 6
+    assert not [n for n in names if "_hidden" in n or n.endswith(("exercise.toml", "course.toml", "reference.py"))]
+    # what only the course folder knows: its reference answers' code and its checks' point tables and edge cases
+    secrets = {"return dout @ w, dout.T @ x, dout.sum(axis=0)": "course/reference.py", "EDGE_DIMS": "course/q3/checks.py",
+               "def torch_steps(": "course/reference.py", "linear_backward = 3": "course/q3/exercise.toml"}
+    for marker, where in secrets.items():
+        assert marker in (ROOT / where).read_text(encoding="utf-8")
+        assert not [n for n, t in texts.items() if marker in t], (marker, [n for n, t in texts.items() if marker in t])

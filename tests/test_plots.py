@@ -148,6 +148,10 @@ def test_compare_probabilities_draws_every_models_bars_for_the_chosen_digits(dig
         assert top.get_title().split("\n")[0] == f"label {y[i]}: A {p_a[i].argmax()}, B {p_b[i].argmax()}"
         heights = [patch.get_height() for patch in bottom.patches]
         np.testing.assert_allclose(heights, np.concatenate([p_a[i], p_b[i]]))
+    wide = plots.compare_probabilities((X, y), {"A": p_a, "B": p_b}, indices=range(6))
+    assert len(wide.axes) == 12 and wide.get_size_inches()[0] <= 10  # two rows of 3, not one row of 6
+    many = plots.predictions((X, y), p_a, n=9)
+    assert len(many.axes) == 18 and many.get_size_inches()[0] <= 10.2  # rows of 5 and 4: fits a page's column
     with pytest.raises(ValueError, match=r"probabilities\['B'\] has shape \(5, 10\); expected \(40, classes\)"):
         plots.compare_probabilities((X, y), {"A": p_a, "B": p_b[:5]})
 
@@ -170,10 +174,23 @@ def test_confusion_figure_shows_the_counts(digits):
     fig = plots.confusion(y, scratch.predict_proba(net, X))
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
-    np.testing.assert_array_equal(ax.images[0].get_array(), expected)
-    counts = [int(t.get_text()) for t in ax.texts]
-    assert len(counts) == 100 and sum(counts) == len(y)
-    assert counts == expected.reshape(-1).tolist()
+    counts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in ax.texts}
+    assert sum(counts.values()) == len(y)
+    assert counts == {(t, p): int(expected[t, p]) for t in range(10) for p in range(10) if expected[t, p]}
+
+
+def test_confusion_draws_a_single_mistake_visibly_beside_a_large_diagonal():
+    y = np.array([0] * 500 + [1] * 500 + [1])
+    predicted = y.copy()
+    predicted[-1] = 0  # one 1 read as a 0
+    fig = plots.confusion(y, np.eye(2)[predicted])
+    image = np.asarray(fig.axes[0].images[0].get_array(), dtype=float)
+    mistake, empty, right = image[1, 0], image[0, 1], image[0, 0]
+    assert np.allclose(empty[:3], 1.0)  # no count: white
+    assert mistake[:3].min() < 0.85 and mistake[0] > mistake[2]  # one mistake: a visible red, not white on white
+    assert right[2] > right[0]  # right answers: blue
+    colours = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert colours["1"] in ("black", "white") and "mistakes in red" in fig.axes[0].get_title()
 
 
 def test_confusion_of_a_torch_model_from_tensors(synthetic_mnist_root):
@@ -189,7 +206,8 @@ def test_confusion_of_a_torch_model_from_tensors(synthetic_mnist_root):
         expected = plots.confusion_matrix(y.numpy(), model(X).argmax(1).numpy())
     test_set = mnist(train=False, root=synthetic_mnist_root)
     fig = plots.confusion(test_set.targets, predict_proba(model, X))  # tensors are fine too
-    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), expected)
+    shown = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in fig.axes[0].texts}
+    assert shown == {(t, p): int(expected[t, p]) for t in range(10) for p in range(10) if expected[t, p]}
     fig.savefig(__import__("io").BytesIO(), format="png")  # renders headless
 
 
@@ -200,18 +218,23 @@ def test_curves_with_many_runs_keeps_the_legend_off_the_axes():
     assert texts == [f"lr {i}" for i in range(3)] + ["train", "test"]
 
 
-def test_final_accuracy_bars_markers_and_error_bars():
+def test_final_accuracy_dots_markers_labels_and_error_bars():
     fig = plots.final_accuracy(["a", "b", "c"], [95.0, 96.5, 90.0], train_acc=[97.0, 99.0, 91.0],
                                test_spread=[0.2, 0.3, 0.1])
     ax = fig.axes[0]
-    widths = [p.get_width() for p in ax.patches]
-    assert widths == [95.0, 96.5, 90.0]
+    assert not [p for p in ax.patches if p.get_width() > 0]  # no bars: a zoomed axis must not exaggerate lengths
+    held = [line for line in ax.lines if line.get_marker() == "o"][0]
+    np.testing.assert_allclose(held.get_xdata(), [95.0, 96.5, 90.0])
     top = max(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
     assert top.get_text() == "a"  # the first run on top
     marker = [line for line in ax.lines if line.get_marker() == "D"][0]
     np.testing.assert_allclose(marker.get_xdata(), [97.0, 99.0, 91.0])
     low, high = ax.get_xlim()
-    assert 80 <= low < 90 and 99 < high <= 101  # small differences stay visible
+    assert 80 <= low < 90 and 100 < high <= 104  # small differences stay visible, labels fit on the right
+    assert f"starts at {low:.0f} %" in ax.get_xlabel()  # the zoom is said
+    texts = {t.get_text(): t.get_position() for t in ax.texts}
+    for value, train, (x, _) in zip([95.0, 96.5, 90.0], [97.0, 99.0, 91.0], [texts["95.00%"], texts["96.50%"], texts["90.00%"]]):
+        assert x > max(value, train)  # each value is written right of both markers, never under one
     with pytest.raises(ValueError, match="got 2 labels for 3 accuracies"):
         plots.final_accuracy(["a", "b"], [1, 2, 3])
 
@@ -246,9 +269,20 @@ def test_compare_probabilities_marks_wrong_predictions(digits):
     assert "WRONG" not in fig.axes[0].get_title()
 
 
-def test_curves_switch_the_loss_axis_to_log_when_one_run_blew_up():
+def test_a_run_that_blew_up_leaves_the_loss_axis_to_the_others_and_is_named():
     blown = History(label="lr 10")
     for e in range(3):
         blown.append([8e21, 2.3, 2.3][e], 10.0, 0.1, 2.3, 10.0)
-    assert plots.curves([_history(), _history()]).axes[0].get_yscale() == "linear"
-    assert plots.curves([_history(), blown]).axes[0].get_yscale() == "log"
+    calm = plots.curves([_history("a"), _history("b")]).axes[0]
+    assert calm.get_ylim()[1] > 2.2 and calm.get_ylim()[1] < 3  # matplotlib's own limits when no run blew up
+    fig = plots.curves([_history("a"), blown])
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear"
+    low, high = ax.get_ylim()
+    assert low == 0 and 2.2 <= high <= 2.2 * 1.1 + 1e-9  # the tame run's largest loss (2.2) fills the axis
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("lr 10 (loss off the top)" in n for n in names) and not any("a (loss" in n for n in names)
+    nan_run = History(label="nan")
+    nan_run.append(float("nan"), 10.0, 0.1, float("nan"), 10.0)
+    labels = [t.get_text() for t in plots.curves([_history("a"), nan_run]).axes[0].get_legend().get_texts()]
+    assert any("nan (loss off the top)" in n for n in labels)

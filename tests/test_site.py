@@ -45,6 +45,13 @@ def site(tmp_path_factory) -> Path:
     return tmp / "html"
 
 
+def _site_font_px() -> float:
+    """The height in pixels of a site plot's base text as drawn: font.size (points) at figure.dpi."""
+    rc = dict(line.split(":", 1) for line in _text(ROOT / "website" / "matplotlibrc").splitlines()
+              if ":" in line and not line.startswith("#"))
+    return float(rc["font.size"]) * float(rc["figure.dpi"]) / 72
+
+
 def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -66,6 +73,26 @@ def test_notebook_pages_show_executed_outputs(site):
         html = _text(site / "notebooks" / f"{name}.html")
         assert "cell_output" in html, f"{name}: no outputs: was the notebook executed?"
         assert "Traceback" not in html, f"{name}: an error was published"
+
+
+def test_pages_carry_no_widget_state_no_set_up_cell_and_no_path_of_the_building_machine(site):
+    """A static page cannot run widgets: no widget state or view scripts are shipped (the dashboard's state was
+    780 KB of one page), progress bars show their text; the dashboard is a picture; the set-up cell (for Colab)
+    is not on the pages; and no page prints where this checkout or its digits live."""
+    from nnworkshop.mnist_files import resolve_root
+
+    private = {str(ROOT), str(resolve_root().resolve())}
+    dashboard_pages = []
+    for name in NOTEBOOKS:
+        html = _text(site / "notebooks" / f"{name}.html")
+        assert "widget-state+json" not in html and "widget-view+json" not in html, f"{name}: widget scripts shipped"
+        assert "Set-up (the same in every notebook)" not in html, f"{name}: the set-up cell is on the page"
+        leaked = [path for path in private if path in html]
+        assert not leaked, f"{name}: the page prints this machine's paths {leaked}"
+        if "_static/dashboard.png" in html:
+            dashboard_pages.append(name)
+    assert len(dashboard_pages) == 1, f"the dashboard's picture should be on one page, found on {dashboard_pages}"
+    assert (site / "_static" / "dashboard.png").stat().st_size > 10_000
 
 
 def _answer_lines(name: str) -> list[str]:
@@ -139,6 +166,22 @@ def test_pages_render_plots_and_equations_offline_in_chromium(site, tmp_path_fac
                     "() => [...document.querySelectorAll('.cell_output img')]"
                     ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
                 assert broken == [], f"{name}: plots that do not load: {broken}"
+                # readable: a plot's base text (website/matplotlibrc's font.size at its dpi) is at least 11 px
+                # on the screen once the page has shrunk the plot to its column; and no display equation is
+                # wider than its column without a way to scroll to the rest
+                text_px = _site_font_px()
+                small = page.evaluate(
+                    "px => [...document.querySelectorAll('.cell_output img')]"
+                    ".map(i => [i.naturalWidth, i.getBoundingClientRect().width])"
+                    ".filter(([n, w]) => px * w / n < 11).map(([n, w]) => `${n} px drawn at ${Math.round(w)}`)",
+                    text_px)
+                assert small == [], f"{name}: plots whose labels shrink below 11 px on a 1400 px screen: {small}"
+                cut = page.evaluate(
+                    "() => [...document.querySelectorAll('mjx-container[display=\"true\"]')]"
+                    ".filter(m => m.getBoundingClientRect().width > m.parentElement.clientWidth + 1"
+                    " || (m.scrollWidth > m.clientWidth + 1 && getComputedStyle(m).overflowX !== 'auto'))"
+                    ".map(m => m.textContent.slice(0, 40))")
+                assert cut == [], f"{name}: equations cut off by the column: {cut}"
                 page.screenshot(path=str(screens / f"{name}.png"), full_page=False)
         finally:
             browser.close()

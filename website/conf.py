@@ -30,3 +30,24 @@ html_show_sourcelink = False
 # No widget manager from a CDN (require.js, @jupyter-widgets/html-manager): the site must work offline.
 # Widget outputs (progress bars, the dashboard) show their text form; the dashboard needs a live kernel anyway.
 nb_ipywidgets_js = {}
+# A widget on a static page is a script tag that draws nothing, and the widget *state* the kernel left (the
+# dashboard's was 780 KB of notebook 04's page) would be shipped with it: show each output's text form instead
+# (a progress bar's last line), and publish no widget state. The dashboard itself is shown as a picture
+# (website/build.py puts it on 04's page).
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
+
+html_static_path = ["_static"]
+html_css_files = ["course.css"]
+
+
+def _no_widget_state(app, pagename, *args):
+    """Drop the widget state myst-nb would embed in this page (it registers it as a script, see above)."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    if app.env is not None and hasattr(app.env, "nb_metadata"):
+        NbMetadataCollector.get_js_files(app.env, pagename).pop("ipywidgets_state", None)
+
+
+def setup(app):
+    """Runs before myst-nb adds a page's scripts (priority 400 < its 500)."""
+    app.connect("html-page-context", _no_widget_state, priority=400)

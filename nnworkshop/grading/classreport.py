@@ -1,10 +1,13 @@
 """The instructor's report (``nnworkshop grade ... --report report.html``): the whole class on one page.
 
 One self-contained HTML file (no script, no stylesheet or font from the internet; the plots are inline SVG from
-matplotlib): the batch seed and the isolation layers, the statuses, the score distribution per question, the
-pass rate of every hidden check across the class, the most common failure messages grouped (numbers in them
-masked, so "off by 0.31" and "off by 0.27" count together) with how many learners hit each, and every
-submission with its score, status and time. Everything a learner controls is escaped (``html.escape``).
+matplotlib): the batch seed and the isolation layers, the statuses, the score distribution per question, every
+hidden check across the class **sorted by pass rate, weakest first, its bar coloured from red to green**, with its
+failures split into unfinished work and wrong answers (``insight.unfinished``), the most common failure messages
+grouped (numbers in them masked, so "off by 0.31" and "off by 0.27" count together) with how many learners hit
+each, the flags counted and shown per submission (``insight.flags_of``), the submissions that are the same code
+(``insight.duplicates``), and every submission with its score, status and time. Everything a learner controls
+is escaped (``html.escape``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .grader import STATUS_TEXT, Result
+from .insight import FLAG_KINDS, duplicates, flags_of, unfinished
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 STATUS_COLOURS = {"ok": "#2e7d32", "timeout": "#ef6c00", "memory": "#6a1b9a", "exited": "#1565c0",
@@ -27,7 +31,16 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;p
 vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}.bar{background:#e8e8e8;width:160px;height:12px}
 .bar div{background:#2e7d32;height:12px}code{font-size:90%;white-space:pre-wrap}figure{margin:0 0 1.5em}
 .status{color:#fff;border-radius:3px;padding:0 5px}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}
+.flag{background:#fff3e0;border:1px solid #ef6c00;border-radius:3px;padding:0 4px;margin-right:3px;font-size:90%}
 """
+
+
+def rate_colour(rate: float) -> str:
+    """A pass rate in [0, 1] as a colour from red (0) through amber (0.5) to green (1)."""
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb(max(0.0, min(1.0, rate)) ** 2 / 3, 0.42, 0.75)  # hue 0 (red) .. 1/3 (green): low rates redder
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
 
 
 def _e(text) -> str:
@@ -80,14 +93,16 @@ def time_figure(seconds: list[float], statuses: list[str]):
 
 
 def check_rates(results: list[Result]) -> list[tuple]:
-    """``(question, check id, title, passed, attempted)`` for every check any submission ran."""
+    """``(question, check id, title, passed, attempted, unfinished)`` for every check any submission ran, the lowest
+    pass rate first (the concept the class missed most); ``unfinished``: failures from work not done."""
     seen: dict = {}
     for r in results:
         for c in r.checks:
             key = (c.question, c.id)
-            passed, tried, title = seen.get(key, (0, 0, c.title))
-            seen[key] = (passed + c.passed, tried + 1, title)
-    return [(q, i, t, p, n) for (q, i), (p, n, t) in sorted(seen.items())]
+            passed, tried, todo, title = seen.get(key, (0, 0, 0, c.title))
+            seen[key] = (passed + c.passed, tried + 1, todo + (not c.passed and unfinished(c.message)), title)
+    rows = [(q, i, t, p, n, u) for (q, i), (p, n, u, t) in seen.items()]
+    return sorted(rows, key=lambda row: (row[3] / row[4], row[0], row[1]))
 
 
 def common_failures(results: list[Result], top: int = 15) -> list[tuple]:
@@ -126,27 +141,56 @@ def render(results: list[Result], seed, title: str = "Grading report") -> str:
     parts.append("</table><h2>Score distribution</h2>")
     parts.append(f"<figure id='scores'>{_svg(score_figure(scores))}</figure>" if scores
                  else "<p>No question was graded.</p>")
-    parts.append("<h2>Checks across the class</h2><table id='checks'><tr><th>question</th><th>check</th><th>what</th>"
-                 "<th>passed</th><th>rate</th></tr>")
-    for q, cid, t, p, n in check_rates(results):
+    parts.append("<h2>Checks across the class, weakest first</h2><p>Failures are split into unfinished work (the "
+                 "function still raises NotImplementedError, returns ... or is missing) and wrong answers.</p>"
+                 "<table id='checks'><tr><th>question</th><th>check</th><th>what</th><th>passed</th><th>rate</th>"
+                 "<th>wrong</th><th>unfinished</th></tr>")
+    for q, cid, t, p, n, u in check_rates(results):
+        colour = rate_colour(p / n)
         parts.append(f"<tr><td>{_e(q)}</td><td>{_e(cid)}</td><td>{_e(t)}</td><td class='n'>{p}/{n}</td>"
-                     f"<td><div class='bar'><div style='width:{100 * p / n:.0f}%'></div></div> {100 * p / n:.0f}%</td></tr>")
+                     f"<td><div class='bar'><div style='width:{100 * p / n:.0f}%;background:{colour}'></div></div> "
+                     f"{100 * p / n:.0f}%</td><td class='n'>{n - p - u}</td><td class='n'>{u}</td></tr>")
     parts.append("</table><h2>Most common failures</h2><table id='failures'><tr><th>learners</th><th>question</th>"
                  "<th>check</th><th>message (an example; numbers differ between learners)</th></tr>")
     for n, q, cid, msg in common_failures(results):
         parts.append(f"<tr><td class='n'>{n}</td><td>{_e(q)}</td><td>{_e(cid)}</td><td><code>{_e(msg)}</code></td></tr>")
-    parts.append("</table><h2>Time per submission</h2>")
+    parts.append("</table>")
+    parts += _flags_and_copies(results)
+    parts.append("<h2>Time per submission</h2>")
     if results:
         times = time_figure([r.seconds for r in results], [r.status for r in results])
         parts.append(f"<figure id='times'>{_svg(times)}</figure>")
     parts.append("<table id='submissions'><tr><th>submission</th><th>exercise</th><th>score</th><th>status</th>"
-                 "<th>seconds</th><th>detail</th></tr>")
+                 "<th>seconds</th><th>flags</th><th>detail</th></tr>")
     for r in results:
+        flags = "".join(f"<span class='flag'>{_e(f)}</span>" for f in flags_of(r))
         parts.append(f"<tr><td>{_e(Path(r.path).name)}</td><td>{_e(r.exercise or '')}</td>"
                      f"<td class='n'>{r.total:g}/{r.max_total:g}</td><td>{_e(r.status)}</td>"
-                     f"<td class='n'>{r.seconds:.1f}</td><td><code>{_e(r.detail[:300])}</code></td></tr>")
+                     f"<td class='n'>{r.seconds:.1f}</td><td>{flags}</td><td><code>{_e(r.detail[:300])}</code></td></tr>")
     parts.append("</table></body></html>\n")
     return "".join(parts)
+
+
+def _flags_and_copies(results: list[Result]) -> list[str]:
+    """The flags counted (each with the submissions that raised it) and the groups of the same code."""
+    raised = {kind: [Path(r.path).name for r in results if kind in flags_of(r)] for kind in FLAG_KINDS}
+    parts = ["<h2>Flags</h2><table id='flags'><tr><th>flag</th><th>submissions</th><th>which</th></tr>"]
+    for kind, names in raised.items():
+        parts.append(f"<tr><td>{_e(kind)}</td><td class='n'>{len(names)}</td><td>{_e(', '.join(names[:20]))}"
+                     f"{' ...' if len(names) > 20 else ''}</td></tr>")
+    parts.append("</table><h2>The same code</h2>")
+    groups = duplicates(results)
+    if not groups:
+        return parts + ["<p id='copies'>No two submissions are the same code.</p>"]
+    by_path = {r.path: r for r in results}
+    parts.append("<table id='copies'><tr><th>how</th><th>submissions</th><th>scores</th></tr>")
+    for kind, paths in groups:
+        rs = [by_path[p] for p in paths]
+        blank = all(not c.passed and unfinished(c.message) for r in rs for c in r.checks) and any(r.checks for r in rs)
+        scores = ", ".join(sorted({f"{r.total:g}/{r.max_total:g}" for r in rs}))
+        parts.append(f"<tr><td>{_e(kind)}</td><td>{len(paths)}: {_e(', '.join(Path(p).name for p in paths))}</td>"
+                     f"<td>{_e(scores)}{' (nothing written: the exercise as handed out)' if blank else ''}</td></tr>")
+    return parts + ["</table>"]
 
 
 def write_report(results: list[Result], path, seed) -> Path:

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from .atomic import OutputError, check_target, partial_path
 from .classreport import write_report
+from .course import CourseError, resolve
+from .gradebook import DEFAULT_ID, GradebookError, write_gradebook
 from .grader import IsolationError, Options, grade
+from .written import write_written
 from . import isolation
 from .outputs import Outputs
-from .resume import ResumeError, read_previous
+from .resume import ResumeError, for_update, read_previous
 from .seeds import SeedError, assignment_seed, default_seed_file
 from .shards import ShardError, manifest_path, merge, parse_shard, share, write_manifest
 from .stopping import Lines, stop_on_signals
@@ -56,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=_positive(int), default=1024, metavar="MB",
                    help="memory a submission may use on top of Python+numpy+torch once loaded (default 1024)")
     p.add_argument("--max-output", type=_positive(int), default=64, metavar="KB", help="output kept per submission (default 64)")
-    p.add_argument("--exercise", choices=("q1", "q2", "q3", "q4", "q5", "q6", "q7"),
-                   help="grade every submission as this exercise (default: the notebook's nnworkshop.exercise metadata)")
+    p.add_argument("--exercise", metavar="NAME",
+                   help="grade every submission as this exercise of the course (default: the notebook's "
+                        "nnworkshop.exercise metadata)")
+    p.add_argument("--course", type=Path, metavar="DIR",
+                   help="the course folder: its course.toml, each exercise's hidden checks and points (default: the "
+                        "repository's course/; docs/authoring.md)")
     p.add_argument("--data", metavar="DIR", help="folder holding MNIST/raw, for q6 (default: $NNWORKSHOP_DATA)")
     p.add_argument("--seed", type=int, help="draw the hidden inputs from this seed instead of the assignment's "
                                            "(--seed-file)")
@@ -65,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the assignment's seed, kept by the instructor: read from FILE, or written there with a fresh "
                         "secret seed the first time, and used by every batch, shard and autograder of the assignment "
                         "(default: nnworkshop-seed in the folder of --out)")
+    p.add_argument("--update", action="store_true",
+                   help="regrade only the submissions given (a fixed notebook, one graded as the wrong exercise with "
+                        "--exercise) with the batch's seed, and replace their rows in --out; every other row is kept")
     p.add_argument("--resume", action="store_true",
                    help="finish an interrupted batch: keep the rows already in --out, grade only the submissions "
                         "missing from it, with its seed")
@@ -78,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "already loaded numpy and torch (slower; for comparison)")
     p.add_argument("--report", type=Path, metavar="HTML", help="write the instructor's report: one self-contained "
                    "page with the class's scores, every check's pass rate, the common failures, statuses and times")
+    p.add_argument("--written", type=Path, metavar="DIR", help="write DIR/<exercise>.<id>.md for each question marked "
+                   "by hand: every learner's answer, for marking (the marks go in the CSV's written: columns)")
+    p.add_argument("--gradebook", type=Path, metavar="CSV", help="also write the scores as a CSV an LMS imports "
+                   "(Canvas, Moodle): a row per student id, a column per exercise")
+    p.add_argument("--student-id", default=DEFAULT_ID, metavar="REGEX", help="where the student id is in a file name "
+                   "(a group named id; default: the name up to the first _ - . or space); Gradescope's export metadata "
+                   "is used where there is one")
     p.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N) of the submissions: every N-th "
                    "in the order of their file names' SHA-256, the same share on every machine; writes "
                    "OUT.shard.json beside --out for 'nnworkshop grade merge'")
@@ -167,6 +184,15 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args.submissions = share(batch, *shard) if shard else batch
+    try:  # the instructor's course is read, and its mistakes said, before any file is written
+        course = resolve(args.course)
+    except CourseError as err:
+        print(f"error: the course: {err}", file=sys.stderr)
+        return 2
+    if args.exercise is not None and args.exercise not in course.exercises:
+        print(f"error: --exercise {args.exercise}: the course {course.root} has no such exercise; its exercises: "
+              f"{', '.join(course.exercises)}", file=sys.stderr)
+        return 2
     lacking = isolation.missing(isolation.probe(), args.isolation) if args.isolation != "guard-only" else []
     if lacking:  # before any file is written
         print("error: no kernel wall can be built here, so submissions could read each other's files, the "
@@ -176,7 +202,14 @@ def main(argv=None) -> int:
         return 2
     stop = threading.Event()
     try:
-        previous = read_previous(args.out, args.submissions, args.seed, args.exercise) if args.resume else None
+        if args.update and (args.resume or shard):
+            raise ResumeError("--update regrades a few submissions of a whole batch: not with --resume or --shard")
+        if args.update:
+            regrade = list(args.submissions)
+            everyone, previous = for_update(args.out, regrade, args.seed)
+            batch = args.submissions = [Path(p) for p in everyone]
+        else:
+            previous = read_previous(args.out, args.submissions, args.seed, args.exercise) if args.resume else None
         seed_file = args.seed_file or default_seed_file(args.out)
         if args.seed is not None:
             seed = args.seed
@@ -192,8 +225,9 @@ def main(argv=None) -> int:
         outputs.check()
         if shard:
             check_target(manifest_path(args.out), "--out")
-        if args.report is not None:
-            check_target(args.report, "--report")
+        for option, target in (("--report", args.report), ("--gradebook", args.gradebook)):
+            if target is not None:
+                check_target(target, option)
         outputs.write_csv()  # now: the path is writable, and a stale CSV never passes for this batch's
         if shard:
             write_manifest(args.out, *shard, batch, args.submissions, seed, args.exercise, args.results_json,
@@ -203,8 +237,9 @@ def main(argv=None) -> int:
         return 2
     opts = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory,
                    max_output=args.max_output * 1024, exercise=args.exercise, data_root=args.data, seed=seed,
-                   isolation=args.isolation, prepared=not args.cold_start)
-    protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report)
+                   isolation=args.isolation, prepared=not args.cold_start, course=str(course.root))
+    protect = [args.out, partial_path(args.out), seed_file] + [p for p in (args.results_json, args.feedback, args.report,
+                                                                          args.gradebook, args.written)
                                                                if p is not None]
     protect += [p for p in batch if p not in args.submissions]  # the other shards' submissions
     lines = Lines()
@@ -234,6 +269,22 @@ def main(argv=None) -> int:
             write_report(sorted(graded, key=lambda r: order.get(r.path, 0)), args.report, seed)
         except OSError as err:
             print(f"error: cannot write the report {args.report}: {err}", file=sys.stderr)
+            return 2
+    if args.written is not None and outputs.error is None:
+        try:
+            for path in write_written(graded, args.written):
+                lines(f"wrote {path}: the written answers to mark")
+        except (OutputError, OSError) as err:
+            print(f"error: cannot write the written answers to {args.written}: {err}", file=sys.stderr)
+            return 2
+    if args.gradebook is not None and outputs.error is None:
+        points = {e: x.points for e, x in course.exercises.items()}
+        try:
+            for warning in write_gradebook(args.gradebook, [r for r in outputs.rows if r is not None], points,
+                                           args.student_id):
+                print(f"gradebook: {warning}", file=sys.stderr)
+        except (GradebookError, OSError) as err:
+            print(f"error: cannot write the gradebook {args.gradebook}: {err}", file=sys.stderr)
             return 2
     if outputs.error is not None:
         print(f"error: {outputs.error}\nstopped after {done} of {n} submission(s); fix the output path and run the "

@@ -1,8 +1,8 @@
 """Batch grading: each submission runs in its own fresh process; this (parent) process judges.
 
 The parent draws every input at grading time from a seed the child never sees, sends it, receives
-plain numbers/arrays, computes the reference answer itself (``_hidden``) and scores from its own point
-table. The child runs inside the kernel's wall (``isolation``: namespaces, Landlock, a cgroup; see
+plain numbers/arrays, computes the reference answer itself (the course folder's checks, ``course``, ``judge``) and
+scores from the course's point table. The child runs inside the kernel's wall (``isolation``: namespaces, Landlock, a cgroup; see
 ``process``) with limits (time per cell and per submission, memory, tasks, output, file size, disk), CPU
 only and fixed seeds; a child that loops, exits, crashes or runs out of memory is killed, restarted to
 replay the cells that ran before, and graded on what it had defined by then (``session``). This module holds
@@ -26,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from . import isolation
-from ._hidden.questions import POINTS, QUESTIONS, Fail
+from . import course as courses
+from .checking import Fail
 from .digits import perturb
 from .isolation import identity, policy
+from .judge import CheckResult, judge  # noqa: F401 - CheckResult is read from here by the reports
 from .notebook import SubmissionError, exercise_flags, read_submission
 from .session import STATUS_TEXT, Ctx, Session  # noqa: F401 - STATUS_TEXT is read from here by the reports
 from .zygote import Zygotes
@@ -36,12 +38,13 @@ from .zygote import Zygotes
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../nnworkshop
 REPO_DIR = PACKAGE_DIR.parent
 # The course's own answers, which a submission must not import: the hand-written NumPy network (q1-q3, q5), the
-# torch models and training loops (q4's evaluate, q6's model) and the hidden checks. The child may not read them:
+# torch models and training loops (q4's evaluate, q6's model); the course folder (hidden checks, reference answers)
+# is protected with the batch. The child may not read them:
 # the kernel's wall (Landlock, its own root) and the guard get them with the batch's protected paths, and the
 # child refuses to import them (``ANSWER_MODULES``, defence in depth: code in the process could undo that).
 ANSWER_PATHS = (PACKAGE_DIR / "scratch", PACKAGE_DIR / "models.py", PACKAGE_DIR / "training.py",
-                PACKAGE_DIR / "grading" / "_hidden", PACKAGE_DIR / "__pycache__")  # there: models, training compiled
-ANSWER_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training", "nnworkshop.grading._hidden")
+                PACKAGE_DIR / "__pycache__")  # there: models, training compiled
+ANSWER_MODULES = ("nnworkshop.scratch", "nnworkshop.models", "nnworkshop.training")
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Options:
     max_output: int = 64 * 1024  # bytes of the submission's output kept
     file_mb: int = 64  # largest file the submission may write
     exercise: str | None = None  # grade every submission as this exercise (else: the notebook's metadata)
+    course: str | None = None  # the course folder (hidden checks, points); None: the repository's course/
     data_root: str | None = None  # MNIST for q6 (else NNWORKSHOP_DATA)
     seed: int | None = None  # inputs are drawn from this; a fresh secret one when None
     n_digits: int = 2000  # unseen digits used for q6
@@ -70,22 +74,6 @@ class Options:
 
 class IsolationError(RuntimeError):
     """A kernel layer the grader needs is missing here; the message names it and what to do."""
-
-
-@dataclass
-class CheckResult:
-    """One hidden check's outcome for one submission."""
-
-    question: str
-    id: str
-    title: str
-    points: float
-    earned: float
-    message: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.message is None
 
 
 @dataclass
@@ -108,6 +96,7 @@ class Result:
     isolation: str = ""  # the walls the submission ran behind, in words
     flags: list = field(default_factory=list)  # sentences for the instructor (e.g. another exercise's notebook)
     setup_error: bool = False  # not graded because of the grader's set-up (e.g. q6 without MNIST): the exit code says
+    written: dict = field(default_factory=dict)  # question marked by hand -> (points, the learner's cell or None)
 
     @property
     def total(self) -> float:
@@ -138,13 +127,16 @@ def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
         return
     exercise = opts.exercise or sub.exercise
     result.exercise = exercise
-    result.flags = exercise_flags(sub, opts.exercise)
-    if exercise not in QUESTIONS:
+    result.flags = exercise_flags(sub, opts.exercise, list(batch.course.exercises))
+    course = batch.course
+    if exercise not in course.exercises:
         result.status = "error"
         result.detail = (f"{path.name}: unknown exercise {exercise!r}; the notebook's metadata (nnworkshop.exercise) "
-                         f"names none of {', '.join(QUESTIONS)}. Pass --exercise to grade it as one of them.")
+                         f"names none of {', '.join(course.exercises)}. Pass --exercise to grade it as one of them.")
         return
-    result.max_scores = {exercise: POINTS[exercise]}
+    points = course.exercises[exercise].points
+    result.written = {w: (p, sub.written.get(w)) for w, p in course.exercises[exercise].written}
+    result.max_scores = {exercise: points}
     result.scores = {exercise: 0.0}
     problem = batch.setup_problem(exercise)
     if problem:  # never a silent 0: the grader cannot judge this exercise here
@@ -153,24 +145,11 @@ def _grade_into(result: Result, path: Path, batch: "Batch") -> None:
     if sub.skipped_magics:
         result.notes.append(f"{sub.skipped_magics} IPython magic/shell line(s) were skipped")
     tmpdir = tempfile.mkdtemp(prefix="nnw-grade-", dir=batch.workdir)
-    session = Session(sub.cells, batch, tmpdir, result, opts.max_output)
+    session = Session(sub.cells, batch, tmpdir, result, opts.max_output, sub.where)
     try:
         session.run_cells()
-        earned = 0.0
-        for ci, check in enumerate(QUESTIONS[exercise]):
-            ctx = Ctx(session, np.random.default_rng([batch.seed, list(QUESTIONS).index(exercise), ci]), batch)
-            try:
-                check.run(ctx)
-                cr = CheckResult(exercise, check.id, check.title, check.points, check.points)
-            except Fail as fail:
-                cr = CheckResult(exercise, check.id, check.title, check.points, 0.0, str(fail))
-            except Exception as err:  # a bug in a check must not stop the batch
-                cr = CheckResult(exercise, check.id, check.title, check.points, 0.0,
-                                 f"could not be judged ({type(err).__name__}: {err})")
-            result.checks.append(cr)
-            result.notes.extend(n for n in ctx.notes if n not in result.notes)
-            earned += cr.earned
-        result.scores[exercise] = float(min(max(earned, 0.0), POINTS[exercise]))
+        earned = judge(course.exercises[exercise], course.index(exercise), session, batch, result)
+        result.scores[exercise] = float(min(max(earned, 0.0), points))
         if session.refused:  # what it sent broke the protocol's budget: no grade, whatever it earned before
             result.scores[exercise] = 0.0
     finally:
@@ -215,6 +194,7 @@ class Batch:
 
     def __init__(self, opts: Options, paths: list[Path], protect: list[Path] = ()):
         self.opts = opts
+        self.course = courses.resolve(opts.course)  # a CourseError (naming the fix) before anything starts
         if opts.isolation not in ("kernel", *isolation.WALLS, "guard-only"):
             raise IsolationError(f"unknown isolation {opts.isolation!r}: use 'kernel' (the default: the best wall this "
                                  "machine allows), 'namespaces', 'no-userns' or 'guard-only' (no wall)")
@@ -242,7 +222,8 @@ class Batch:
         root = opts.data_root or os.environ.get("NNWORKSHOP_DATA", "").strip() or None
         self.real_root = None
         self.staged_root = None
-        protected = [REPO_DIR / "solutions", REPO_DIR / "tests", REPO_DIR / ".git", *ANSWER_PATHS]
+        protected = [REPO_DIR / "solutions", REPO_DIR / "tests", REPO_DIR / ".git", *ANSWER_PATHS, self.course.root]
+        protected += [e.solution for e in self.course.exercises.values()]
         self.answer_modules = list(ANSWER_MODULES)
         protected += [Path(p) for p in paths] + [Path(p) for p in protect]
         self.data_problem = ("the grader has no MNIST: point it at the folder that holds MNIST/raw with --data DIR "
@@ -285,13 +266,14 @@ class Batch:
 
     def setup_problem(self, exercise: str) -> str | None:
         """Why this grader cannot judge ``exercise`` (a sentence naming the fix), or None."""
-        if exercise == "q6" and self.data_problem:
-            return f"q6 was not graded: {self.data_problem}."
+        if "mnist" in self.course.exercises[exercise].needs and self.data_problem:
+            return f"{exercise} was not graded: {self.data_problem}."
         return None
 
     def redactions(self, path) -> list[tuple[str, str]]:
         """``(path, stand-in)`` pairs: the grader's own paths, as ``scrub`` takes them out of a learner's report."""
-        pairs = [(self.workdir, "<grading folder>"), (str(REPO_DIR), "<course>"), (str(PACKAGE_DIR), "<course>/nnworkshop")]
+        pairs = [(self.workdir, "<grading folder>"), (str(self.course.root), "<course>"), (str(REPO_DIR), "<course>"),
+                 (str(PACKAGE_DIR), "<course>/nnworkshop")]
         pairs += [(prefix, "<python>") for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)]
         if self.real_root is not None:
             pairs.append((str(self.real_root), "<MNIST folder>"))

@@ -1,9 +1,12 @@
-"""Gradescope: ``nnworkshop autograder build --out autograder.zip [--exercise qN]`` and the ``run_autograder`` it holds.
+"""Gradescope: ``nnworkshop autograder build --out autograder.zip [--course DIR] [--exercise NAME]`` and the
+``run_autograder`` it holds.
 
 The zip is what a Gradescope programming assignment takes: ``setup.sh`` (run once when the image is built:
 installs Python and this course, with its dependencies, on Gradescope's Ubuntu image), ``run_autograder`` (run
 for each learner, in a container of its own: grades ``/autograder/submission/*.ipynb`` with the same grader as
-``nnworkshop grade`` and writes ``/autograder/results/results.json``) and ``course/`` (this package's source).
+``nnworkshop grade`` and writes ``/autograder/results/results.json``), ``course/`` (this package's source) and
+``grading-course/`` (the course folder: its hidden checks and points, ``grading.course``; Gradescope keeps the
+zip from learners).
 ``AUTOGRADER_ROOT`` moves ``/autograder`` (so the layout can be tried locally) and ``NNWORKSHOP_PYTHON`` picks
 the interpreter (default: the one ``setup.sh`` made).
 
@@ -24,9 +27,10 @@ import zipfile
 from pathlib import Path
 
 from .atomic import write_atomic
+from .course import CourseError, resolve
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-EXERCISES = ("q1", "q2", "q3", "q4", "q5", "q6", "q7")
+COURSE_DIR = "grading-course"  # the course folder's place in the zip (under /autograder/source)
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, on its Ubuntu image, to install the course and its dependencies.
@@ -57,7 +61,8 @@ set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${NNWORKSHOP_PYTHON:-$ROOT/venv/bin/python}"
 export NNWORKSHOP_DATA="${NNWORKSHOP_DATA:-$ROOT/data}"  # where setup.sh put MNIST (q6)
-exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT" --seed-file "$ROOT/source/SEED_FILE"EXERCISE
+exec "$PY" -m nnworkshop.grading.gradescope run --root "$ROOT" --seed-file "$ROOT/source/SEED_FILE" \
+  --course "$ROOT/source/GRADING_COURSE"EXERCISE
 """
 SEED_FILE = "assignment-seed"  # in the zip: the assignment's seed, the same for every submission
 
@@ -83,14 +88,26 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) 
     zf.writestr(info, data)
 
 
-def build(out, exercise: str | None = None, seed: int | None = None, seed_file=None) -> Path:
+def _course_folder(root: Path):
+    """(path in the zip, file) for the course folder: course.toml, reference files, each exercise's checks."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            yield f"{COURSE_DIR}/{path.relative_to(root).as_posix()}", path
+
+
+def build(out, exercise: str | None = None, seed: int | None = None, seed_file=None, course=None) -> Path:
     """Write the autograder zip to ``out`` (which must not exist), with the assignment's seed baked in: ``seed``, else
     the one in ``seed_file`` (default: ``nnworkshop-seed`` beside ``out``; written there first when missing), so
-    every submission is graded on the same hidden inputs as ``nnworkshop grade`` gives with that seed file."""
+    every submission is graded on the same hidden inputs as ``nnworkshop grade`` gives with that seed file.
+    ``course``: the course folder whose checks grade (default: the repository's ``course/``)."""
     from .seeds import SeedError, assignment_seed, default_seed_file
 
-    if exercise is not None and exercise not in EXERCISES:
-        raise AutograderError(f"unknown exercise {exercise!r}: use one of {', '.join(EXERCISES)}, or leave out "
+    try:
+        loaded = resolve(course)
+    except CourseError as err:
+        raise AutograderError(f"the course: {err}") from None
+    if exercise is not None and exercise not in loaded.exercises:
+        raise AutograderError(f"unknown exercise {exercise!r}: use one of {', '.join(loaded.exercises)}, or leave out "
                               "--exercise to grade each notebook as its metadata says")
     out = Path(out)
     if os.path.lexists(out):
@@ -102,12 +119,13 @@ def build(out, exercise: str | None = None, seed: int | None = None, seed_file=N
             raise AutograderError(str(err)) from None
     tmp = out.with_name(f".{out.name}.partial")
     with zipfile.ZipFile(tmp, "w") as zf:
-        setup = SETUP.replace("MNIST", SETUP_MNIST if exercise in (None, "q6") else "")
+        graded = [loaded.exercises[exercise]] if exercise else list(loaded.exercises.values())
+        setup = SETUP.replace("MNIST", SETUP_MNIST if any("mnist" in e.needs for e in graded) else "")
         _add(zf, "setup.sh", setup.encode(), executable=True)
-        run_script = RUN.replace("SEED_FILE", SEED_FILE).replace("EXERCISE", f" --exercise {exercise}" if exercise else "")
+        run_script = RUN.replace("SEED_FILE", SEED_FILE).replace("GRADING_COURSE", COURSE_DIR).replace("EXERCISE", f" --exercise {exercise}" if exercise else "")
         _add(zf, "run_autograder", run_script.encode(), executable=True)
         _add(zf, SEED_FILE, f"{int(seed)}\n".encode())
-        for name, path in _course_files():
+        for name, path in [*_course_files(), *_course_folder(loaded.root)]:
             _add(zf, name, path.read_bytes())
     os.replace(tmp, out)
     return out
@@ -125,7 +143,7 @@ def _pick(notebooks: list[Path], exercise: str | None) -> tuple[Path, str]:
                     f"({'its name says ' + exercise if named else 'the first by name'}).")
 
 
-def run(root, exercise: str | None = None, seed_file=None) -> dict:
+def run(root, exercise: str | None = None, seed_file=None, course=None) -> dict:
     """Grade ``root/submission``'s notebook and write ``root/results/results.json``; returns what was written.
 
     ``seed_file``: the assignment's seed baked into the zip (``run_autograder`` passes it); without one, each run
@@ -154,7 +172,9 @@ def run(root, exercise: str | None = None, seed_file=None) -> dict:
         lacking = isolation.missing(isolation.probe())
         mode = "guard-only" if lacking else "kernel"
         protect = [root / "results", root / "source"] + ([Path(seed_file)] if seed_file is not None else [])
-        (r,) = grade([chosen], Options(exercise=exercise, isolation=mode, memory_mb=1024, seed=seed), protect=protect)
+        opts = Options(exercise=exercise, isolation=mode, memory_mb=1024, seed=seed,
+                       course=str(course) if course is not None else None)
+        (r,) = grade([chosen], opts, protect=protect)
         out = gradescope(r)
         out["extra_data"].pop("seed", None)  # the learner can see results.json: the seed stays with the instructor
         if note:
@@ -175,22 +195,25 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write the autograder zip for a Gradescope programming assignment")
     b.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip to write (must not exist)")
-    b.add_argument("--exercise", help="grade every submission as this exercise (q1..q7; default: its metadata)")
+    b.add_argument("--exercise", help="grade every submission as this exercise of the course (default: its metadata)")
+    b.add_argument("--course", type=Path, metavar="DIR", help="the course folder whose hidden checks grade (default: "
+                   "the repository's course/; docs/authoring.md)")
     b.add_argument("--seed-file", type=Path, metavar="FILE", help="the assignment's seed file, the one nnworkshop "
                    "grade uses (default: nnworkshop-seed beside --out; written there first when missing)")
     b.add_argument("--seed", type=int, help="bake this seed in instead of the seed file's")
     r = sub.add_parser("run", help="grade ROOT/submission and write ROOT/results/results.json (run_autograder)")
     r.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
-    r.add_argument("--exercise", choices=EXERCISES)
+    r.add_argument("--exercise")
+    r.add_argument("--course", type=Path, metavar="DIR", help="the course folder (the zip's grading-course)")
     r.add_argument("--seed-file", type=Path, metavar="FILE", help="the assignment's seed (the zip's assignment-seed)")
     args = p.parse_args(argv)
     try:
         if args.command == "build":
-            out = build(args.out, args.exercise, args.seed, args.seed_file)
+            out = build(args.out, args.exercise, args.seed, args.seed_file, args.course)
             print(f"wrote {out}: upload it as a Gradescope programming assignment's autograder"
                   + (f" (every submission graded as {args.exercise})" if args.exercise else ""))
             return 0
-        done = run(args.root, args.exercise, args.seed_file)
+        done = run(args.root, args.exercise, args.seed_file, args.course)
     except AutograderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

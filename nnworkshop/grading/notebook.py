@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAGIC = re.compile(r"^(\s*)[%!]")
-NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-7])(?![a-z0-9])")  # q1..q7 between non-alphanumerics: q3_backprop, alice-q3
+# A cell marked for marking by hand: its first line is a heading (markdown) or comment (code) "Written answer: ID"
+WRITTEN = re.compile(r"^\s*#+\s*Written answer:\s*(?P<id>[A-Za-z_]\w*)", re.IGNORECASE)
+NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-9])(?![a-z0-9])")  # q1..q9 between non-alphanumerics: q3_backprop, alice-q3
 
 
 class SubmissionError(ValueError):
@@ -26,6 +28,16 @@ class Submission:
     exercise: str | None
     skipped_magics: int = 0
     notes: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # each code cell as Jupyter shows it (``where_in_jupyter``)
+    written: dict = field(default_factory=dict)  # id -> the text of the cell marked "Written answer: id"
+
+
+def where_in_jupyter(position: int, source: str) -> str:
+    """A code cell as the learner finds it in Jupyter: its place among all the notebook's cells (markdown too) and
+    its first line, e.g. ``cell 7 of the notebook, which starts "def relu(x):"``."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    first = first if len(first) <= 60 else first[:57] + "..."
+    return f"cell {position} of the notebook, which starts {first!r}" if first else f"cell {position} of the notebook"
 
 
 def strip_magics(source: str) -> tuple[str, int]:
@@ -134,23 +146,35 @@ def read_submission(path) -> Submission:
     meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
     nnw = meta.get("nnworkshop") if isinstance(meta.get("nnworkshop"), dict) else {}
     exercise = nnw.get("exercise") if isinstance(nnw.get("exercise"), str) else None
-    cells, skipped = [], 0
-    for cell in raw["cells"]:
+    cells, skipped, where, written = [], 0, [], {}
+    for position, cell in enumerate(raw["cells"], start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") in ("markdown", "code"):
+            text = _source(cell)
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            if (m := WRITTEN.match(first)) and m.group("id") not in written:
+                written[m.group("id")] = text
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src, n = strip_magics(_source(cell))
+        original = _source(cell)
+        src, n = strip_magics(original)
         cells.append(src)
+        where.append(where_in_jupyter(position, original))
         skipped += n
-    return Submission(path, cells, exercise, skipped)
+    return Submission(path, cells, exercise, skipped, where=where, written=written)
 
 
-def name_exercise(path) -> str | None:
-    """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several."""
-    found = set(NAME_TOKEN.findall(Path(path).stem.lower()))
+def name_exercise(path, names=None) -> str | None:
+    """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several.
+    ``names``: the course's exercise ids to look for (default: q1..q6)."""
+    stem = Path(path).stem.lower()
+    if names is None:
+        found = set(NAME_TOKEN.findall(stem))
+    else:
+        found = {n for n in names if re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", stem)}
     return found.pop() if len(found) == 1 else None
 
 
-def exercise_flags(sub: Submission, forced: str | None) -> list[str]:
+def exercise_flags(sub: Submission, forced: str | None, names=None) -> list[str]:
     """Sentences for the instructor when the notebook may belong to another exercise than it is graded as.
 
     With ``forced`` (``--exercise``) the notebook is graded as that exercise and flagged when its metadata
@@ -159,7 +183,7 @@ def exercise_flags(sub: Submission, forced: str | None) -> list[str]:
     """
     graded_as = forced or sub.exercise
     why = "--exercise" if forced else "its metadata"
-    named = name_exercise(sub.path)
+    named = name_exercise(sub.path, names)
     flags = []
     if forced and sub.exercise is not None and sub.exercise != forced:
         flags.append(f"Its metadata says exercise {sub.exercise[:40]!r}, but it was graded as {forced} (--exercise).")

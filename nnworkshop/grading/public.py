@@ -7,10 +7,15 @@ process. ``check`` never prints solution code or hidden checks.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import math
+import re
+import sys
 from dataclasses import dataclass
 from typing import Callable
+
+from pathlib import Path
 
 import numpy as np
 
@@ -48,6 +53,12 @@ def _near(got, want, what, tol=1e-6):
     assert got.shape == want.shape, f"{what}: expected shape {want.shape}, got {got.shape}"
     assert np.all(np.isfinite(got)), f"{what}: contains NaN or inf"
     assert np.allclose(got, want, rtol=tol, atol=tol), f"{what}: got {np.round(got, 6).tolist()}, expected {np.round(want, 6).tolist()}"
+
+
+def near(got, want, what: str, tol: float = 1e-6) -> None:
+    """For a course's own public checks: raise AssertionError (the learner's message) unless ``got`` has
+    ``want``'s shape, is finite and matches it; NotImplementedError when ``got`` is ``...`` or None (not written)."""
+    _near(got, want, what, tol)
 
 
 def _slope(f, x, h=1e-6):
@@ -323,12 +334,42 @@ Q7 = [PublicCheck(*fields) for fields in public_autograd.CHECKS]
 QUESTIONS: dict[str, list[PublicCheck]] = {"q1": Q1, "q2": Q2, "q3": Q3, "q4": Q4, "q5": Q5, "q6": Q6, "q7": Q7}
 
 
+def public_file(question: str, folder=None) -> Path:
+    """Where a course's own exercise keeps its public checks: ``<question>_public.py`` beside its notebook (the
+    folder Jupyter runs it in), written there by ``nnworkshop exercises build --course``."""
+    return Path(folder or Path.cwd()) / f"{question}_public.py"
+
+
+def checks_for(question: str) -> list[PublicCheck] | None:
+    """``question``'s public checks: a built-in exercise's from this module, a course's own from its
+    ``<question>_public.py`` (``CHECKS = [PublicCheck(...), ...]``); None when there are none here."""
+    if question in QUESTIONS:
+        return QUESTIONS[question]
+    path = public_file(question) if re.fullmatch(r"[A-Za-z_]\w*", str(question)) else None
+    if path is None or not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"_nnw_public_{question}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    checks = getattr(module, "CHECKS", None)
+    if not isinstance(checks, (list, tuple)) or not all(isinstance(c, PublicCheck) for c in checks):
+        raise ValueError(f"{path.name} must define CHECKS, a list of nnworkshop.grading.public.PublicCheck")
+    return list(checks)
+
+
+def _unknown(question: str) -> ValueError:
+    return ValueError(f"unknown question {question!r}; the questions are {', '.join(QUESTIONS)} (e.g. check('q3')). "
+                      f"An exercise of your instructor's own course finds its public checks in {question}_public.py "
+                      "beside its notebook: put that file (it comes with the exercise) in the notebook's folder.")
+
+
 def run_public(question: str, namespace: dict) -> list[Outcome]:
     """Run ``question``'s public checks against the functions in ``namespace``; never raises for learner errors."""
-    if question not in QUESTIONS:
-        raise ValueError(f"unknown question {question!r}; the questions are {', '.join(QUESTIONS)} (e.g. check('q3')).")
+    checks = checks_for(question)
+    if checks is None:
+        raise _unknown(question)
     outcomes = []
-    for pc in QUESTIONS[question]:
+    for pc in checks:
         missing = [n for n in pc.names if not callable(namespace.get(n))]
         if missing:
             outcomes.append(Outcome(pc.title, False, f"{', '.join(missing)} is not defined yet (run its cell first)", pc.hint))
@@ -358,10 +399,13 @@ def check(question: str, *functions, **named) -> None:
             raise TypeError(f"check({question!r}, ...) takes your functions, got {type(fn).__name__}; e.g. check('q1', sigmoid)")
         namespace[getattr(fn, "__name__", "")] = fn
     namespace.update(named)
+    if checks_for(question) is None and getattr(sys.modules.get("nnworkshop.grading.child"), "GRADING", False):
+        print(f"{question}: the public checks are not run while grading (the grader runs its own)")
+        return  # a course's own exercise: its <question>_public.py stays beside the learner's notebook
     outcomes = run_public(question, namespace)
     wanted = {getattr(f, "__name__", "") for f in functions} | set(named)
     if wanted:
-        keep = [o for o, pc in zip(outcomes, QUESTIONS[question])
+        keep = [o for o, pc in zip(outcomes, checks_for(question))
                 if wanted & set(pc.names) and all(callable(namespace.get(n)) for n in pc.names)]
         outcomes = keep or outcomes
     print(f"{question}: public checks")

@@ -22,9 +22,10 @@ from .grader import STATUS_TEXT, Result, safe_name
 __all__ = ["CSV_COLUMNS", "cell", "csv_text", "feedback", "gradescope", "report_names", "result_row", "uncell",
            "write_csv", "write_feedback", "write_results_json"]
 
-QUESTION = re.compile(r"q\d+")
+WRITTEN_PREFIX = "written:"  # written:q3.why_mean: the points given by hand, empty until the instructor fills it in
 CSV_COLUMNS = ("submission", "exercise", "total", "max", "status", "seconds", "seed", "isolation", "flags", "detail")
-NUMERIC = {"total", "max", "seconds", "seed"}
+NUMERIC = {"total", "max", "seconds", "seed"}  # and every exercise's and written question's column
+TEXT_COLUMNS = {"submission", "exercise", "status", "isolation", "flags", "detail"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")  # "'" too, so that neutralising can be undone without doubt
 
 
@@ -47,7 +48,7 @@ def cell(column: str, value) -> str:
     """A CSV cell: numbers as numbers in numeric columns; any text a spreadsheet would run as a formula gets a ``'``."""
     text = "" if value is None else str(value)
     text = text.replace("\0", "\\x00")
-    if (column in NUMERIC or QUESTION.fullmatch(column)) and (text == "" or _is_number(text)):
+    if (column not in TEXT_COLUMNS) and (text == "" or _is_number(text)):
         return text
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -58,6 +59,7 @@ def result_row(r: Result) -> dict:
            "status": r.status, "seconds": f"{r.seconds:.2f}", "seed": "" if r.seed is None else str(r.seed),
            "isolation": r.isolation, "flags": " ".join(r.flags), "detail": r.detail}
     row.update({q: _fmt(r.scores[q]) for q in r.max_scores if q in r.scores})
+    row.update({f"{WRITTEN_PREFIX}{r.exercise}.{w}": "" for w in r.written})  # the instructor's to fill in
     return row
 
 
@@ -67,9 +69,12 @@ def uncell(text: str) -> str:
 
 
 def csv_text(rows: list[dict]) -> str:
-    """The CSV of ``rows``: submission, exercise, a column per question graded, then ``CSV_COLUMNS``'s others."""
-    questions = _sorted_questions({k for row in rows for k, v in row.items() if QUESTION.fullmatch(k) and v != ""})
-    header = ["submission", "exercise", *questions, *CSV_COLUMNS[2:]]
+    """The CSV of ``rows``: submission, exercise, a column per exercise graded, then ``CSV_COLUMNS``'s others, then
+    a column per question marked by hand (``written:q3.why``: kept, empty or filled in, through merges and updates)."""
+    questions = _sorted_questions({k for row in rows for k, v in row.items() if k not in CSV_COLUMNS and v != ""
+                                   and not k.startswith(WRITTEN_PREFIX)})
+    written = sorted({k for row in rows for k in row if k.startswith(WRITTEN_PREFIX)})
+    header = ["submission", "exercise", *questions, *CSV_COLUMNS[2:], *written]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(header)

@@ -1,4 +1,5 @@
-"""``nnworkshop grade ... --resume``: read an interrupted batch's CSV and say what is left to grade."""
+"""``nnworkshop grade ... --resume``: read an interrupted batch's CSV and say what is left to grade; ``--update``:
+regrade a few of a batch's submissions (with the batch's seed) and put their new rows in its CSV, the others kept."""
 
 from __future__ import annotations
 
@@ -24,6 +25,30 @@ class Previous:
 
     rows: dict
     seed: int | None
+
+
+def for_update(out, paths, seed: int | None = None) -> tuple[list[str], Previous]:
+    """``--update``: the batch's submissions (the CSV's, in order, then any new ones in ``paths``) and its rows,
+    less those of ``paths``, which are graded again with the batch's seed."""
+    out = Path(out)
+    if not out.is_file():
+        raise ResumeError(f"--update: there is no {out} to update. Grade the batch first, or pass --out its CSV.")
+    text = read_regular(out, "--out")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        raw = list(reader)
+        header = reader.fieldnames or []
+    except csv.Error as err:
+        raise ResumeError(f"{out} is not a readable CSV ({err}); pass --out the batch's CSV.") from None
+    lacking = [c for c in REQUIRED if c not in header]
+    if lacking:
+        raise ResumeError(f"{out} was not written by nnworkshop grade (no {', '.join(lacking)} column); pass --out the "
+                          "batch's CSV.")
+    keys = [row["submission"] for row in raw]
+    previous = read_previous(out, [uncell(k) for k in keys], seed) if raw else Previous({}, None)
+    again = {row_key(str(p)) for p in paths}
+    everyone = [uncell(k) for k in keys] + [str(p) for p in paths if row_key(str(p)) not in set(keys)]
+    return everyone, Previous({k: v for k, v in previous.rows.items() if k not in again}, previous.seed)
 
 
 def read_previous(out, paths, seed: int | None = None, exercise: str | None = None) -> Previous:

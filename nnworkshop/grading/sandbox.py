@@ -4,7 +4,7 @@ The first wall is the kernel's (``grading.isolation``: namespaces, Landlock, a c
 process can switch off. This guard runs beside the submitted code, so it is not relied on alone; it makes the
 obvious attacks fail early with a readable ``PermissionError`` and covers grading with ``--isolation=guard-only``:
 
-- reading protected files (the solutions, ``nnworkshop/grading/_hidden``, ``.git``, the hidden MNIST
+- reading protected files (the solutions, the course folder of hidden checks, ``.git``, the hidden MNIST
   digits, another process's ``/proc/<pid>``): ``PermissionError``;
 - writing, deleting or renaming anything outside the submission's temporary folder;
 - starting processes, threads of other interpreters, sockets, ``ctypes`` memory/library access,

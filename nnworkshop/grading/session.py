@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._hidden.checks import Fail
+from .checking import Fail
 from .process import Child, ChildGone
 
 if TYPE_CHECKING:  # annotations only: grader imports this module
@@ -57,9 +57,10 @@ class Session:
 
     MAX_RESTARTS = 3
 
-    def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int):
+    def __init__(self, cells: list[str], batch: "Batch", tmpdir: str, result: Result, output_cap: int, where=()):
         self.deadline = time.monotonic() + batch.opts.timeout
         self.cells, self.batch, self.tmpdir, self.result = cells, batch, tmpdir, result
+        self.where = list(where)  # each code cell as Jupyter shows it, for the learner's errors
         self.opts = batch.opts
         text = "\n".join(cells)
         preimport = ["numpy"]
@@ -146,7 +147,8 @@ class Session:
                 kind = reply.get("kind")
                 if len(self.result.cell_errors) < MAX_CELL_ERRORS:  # a cell error per cell, kept short: bounded
                     error = reply_text(reply.get("tb") or reply.get("ename"), MAX_ERROR_CHARS)
-                    self.result.cell_errors.append(f"code cell {i + 1}: {error}".strip())
+                    place = f" ({self.where[i]})" if i < len(self.where) else ""
+                    self.result.cell_errors.append(f"code cell {i + 1}{place}: {error}".strip())
                 elif len(self.result.cell_errors) == MAX_CELL_ERRORS:
                     self.result.cell_errors.append("... and more cell errors after these (not kept)")
                 if kind == "exit":
@@ -224,10 +226,18 @@ class Ctx:
 
     def __init__(self, session: Session, rng: np.random.Generator, batch: "Batch"):
         self.session, self.rng, self.batch = session, rng, batch
-        self.memo = session.memo
         self.notes: list[str] = []
+        self.asked = False  # whether the check asked the submission (a call, or a memo a call filled); see judge
+
+    @property
+    def memo(self) -> dict:
+        """A dict the checks of one submission share (an answer computed once, from the submission's calls)."""
+        self.asked = True
+        return self.session.memo
 
     def call(self, name: str, *args, adapter: str = "plain", **kw):
+        """The submission's ``name(*args, **kw)``, computed in its process (``grading.checking`` says more)."""
+        self.asked = True
         reply = self.session.call(name, adapter, args, kw)
         if not reply.get("ok"):
             kind = reply.get("kind")
@@ -242,4 +252,5 @@ class Ctx:
         return reply.get("value")
 
     def hidden_digits(self):
+        """The unseen digits ``(images, labels)`` (an exercise with ``needs = ["mnist"]``)."""
         return self.batch.hidden_digits()

@@ -6,21 +6,24 @@
 
 Read it in this order: ``activations`` (functions and derivatives), ``parameter``,
 ``layers`` (forward/backward pairs), ``loss``, ``optim``, ``init``, ``build``,
-``train``, ``gradcheck``, ``xor``; then ``autograd`` (a reverse-mode engine: the same gradients with no
-backward written by hand) and ``autograd_mlp`` (the course's MLP trained on it).
+``train``, ``gradcheck``, ``xor``; then ``conv`` and ``pool`` (notebook 07's convolutions); ``autograd`` (a
+reverse-mode engine: the same gradients with no backward written by hand, notebook 02) and ``autograd_mlp``
+(the course's MLP trained on it).
 """
 
 from . import activations, autograd, autograd_mlp
 from .activations import (log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, sigmoid_grad_from_output, softmax, tanh,
                           tanh_grad, tanh_grad_from_output)
 from .autograd import Tensor, no_grad
-from .build import mlp
+from .build import cnn, mlp
+from .conv import Conv2d, col2im, conv2d_backward, conv2d_forward, conv2d_loop, im2col, output_size
 from .gradcheck import check_layer, gradient_check, numerical_gradient, rel_error
 from .init import as_rng, he_normal, init_weight, xavier_uniform
-from .layers import Dropout, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, Flatten, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .loss import SoftmaxCrossEntropy, cross_entropy, cross_entropy_grad
 from .optim import SGD, Adam, Optimizer
 from .parameter import Parameter
+from .pool import MaxPool2d, maxpool_backward, maxpool_forward
 from .train import evaluate, fit, predict, predict_proba
 from .xor import xor_data, xor_net
 
@@ -30,4 +33,6 @@ __all__ = [
     "he_normal", "init_weight", "xavier_uniform", "Dropout", "LeakyReLU", "Linear", "Module", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "SoftmaxCrossEntropy", "SGD", "Adam", "Optimizer", "Parameter",
     "evaluate", "fit", "predict", "predict_proba", "xor_data", "xor_net",
+    "cnn", "Conv2d", "col2im", "conv2d_backward", "conv2d_forward", "conv2d_loop", "im2col", "output_size",
+    "Flatten", "MaxPool2d", "maxpool_backward", "maxpool_forward",
 ]

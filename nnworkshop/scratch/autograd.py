@@ -310,7 +310,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
 
 
 def trace(root: Tensor) -> tuple[list[dict], list[tuple[int, int]]]:
-    """The graph behind ``root`` as data, for ``graph_plot.computation_graph``: ``(nodes, edges)``.
+    """The graph behind ``root`` as data, for ``plots.computation_graph``: ``(nodes, edges)``.
 
     ``nodes[i]``: ``{"label", "op", "shape", "leaf", "requires_grad"}`` in topological order;
     ``edges``: ``(i, j)`` pairs, node i is an input of node j.

@@ -205,6 +205,22 @@ class Dropout(Module):
         return f"Dropout(p={self.p})"
 
 
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...), like ``torch.nn.Flatten``: from feature maps to a Linear layer."""
+
+    def forward(self, x):
+        """x (N, ...) -> (N, features), remembering x's shape for the backward pass."""
+        self.shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, grad_out, need_input_grad: bool = True):
+        """grad_out (N, features) -> the gradient in the input's shape (N, ...)."""
+        return grad_out.reshape(self.shape) if need_input_grad else None
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+
 class Sequential(Module):
     """Layers applied in order; ``.layers`` is the list, ``net[i]`` the i-th layer."""
 

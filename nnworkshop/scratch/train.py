@@ -35,11 +35,14 @@ def _model_dtype(model):
 
 
 def _checked_data(model, X, y=None):
-    """X as a (n, features) array of the model's dtype (one cast, not one per batch); y as int64."""
+    """X as an array of the model's dtype, (n, features) or (n, C, H, W) for a net that starts with Conv2d
+    (one cast, not one per batch); y as int64."""
     X = np.asarray(X)
     linears = _linears(model)
-    if linears:
-        linears[0].check_input(X)
+    # the first layer that checks its input says what the net takes: (n, features), or images for a Conv2d
+    first = next((layer for layer in getattr(model, "layers", [model]) if hasattr(layer, "check_input")), None)
+    if first is not None:
+        first.check_input(X)
     X = np.ascontiguousarray(X, dtype=_model_dtype(model))
     if y is None:
         return X, None

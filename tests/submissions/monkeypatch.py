@@ -27,8 +27,8 @@ child.to_plain = lambda value: 'PASS'
 _real_pack = protocol.pack
 protocol.pack = lambda obj: _real_pack({'ok': True, 'value': 1.0, 'score': 10, 'passed': True})
 try:
-    import nnworkshop.grading.grader as grader  # holds the point table; it must not be importable here
-    grader.POINTS['q1'] = 1000
+    import nnworkshop.grading.course as course  # loads the course's point table in the grader, never here
+    course.load(course.DEFAULT).exercises['q1'].checks[0].points = 1000
 except Exception as err:
     print('grader not importable:', type(err).__name__)
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# Threat: reading the solutions or the hidden checks (files, the installed package, its bytecode, .git,
+# Threat: reading the solutions or the hidden checks (files, the course folder, its bytecode, .git,
 # the grader's /proc entries, through a shell, ctypes, a sub-interpreter or a symlink), then using them.
 # Without the grader's guard several of these work (tests/test_grading_threats.py shows it).
 # Expected: 0/10, status ok.
@@ -7,6 +7,7 @@
 # %%
 import glob
 import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -20,7 +21,7 @@ import nnworkshop
 PKG = os.path.dirname(os.path.abspath(nnworkshop.__file__))
 REPO = os.path.dirname(PKG)
 SOLUTION = os.path.join(REPO, "solutions", "q1_activations.py")
-REFERENCE = os.path.join(PKG, "grading", "_hidden", "reference.py")
+REFERENCE = os.path.join(REPO, "course", "reference.py")  # the course folder: hidden checks, answers
 stolen, log = [], []
 
 
@@ -43,8 +44,8 @@ def attempt(name, fn):
 
 
 def via_dir_fd():
-    fd = os.open(os.path.join(PKG, "grading"), os.O_RDONLY)
-    inner = os.open(os.path.join("_hidden", "reference.py"), os.O_RDONLY, dir_fd=fd)
+    fd = os.open(os.path.join(REPO, "course"), os.O_RDONLY)
+    inner = os.open("reference.py", os.O_RDONLY, dir_fd=fd)
     return os.read(inner, 1 << 20).decode()
 
 
@@ -62,7 +63,7 @@ def via_git():
 
 
 def via_pycache():
-    for path in glob.glob(os.path.join(PKG, "grading", "_hidden", "__pycache__", "*.pyc")):
+    for path in glob.glob(os.path.join(REPO, "course", "**", "__pycache__", "*.pyc"), recursive=True):
         return "def sigmoid" if b"sigmoid" in open(path, "rb").read() else ""
     return ""
 
@@ -106,8 +107,15 @@ attempt("solution .py", lambda: read(SOLUTION))
 attempt("solution .ipynb", lambda: read(SOLUTION[:-3] + ".ipynb"))
 attempt("exercises' sibling via ../", lambda: read(os.path.join(REPO, "exercises", "..", "solutions", "q1_activations.py")))
 attempt("hidden reference file", lambda: read(REFERENCE))
-attempt("import hidden module", lambda: inspect.getsource(importlib.import_module("nnworkshop.grading._hidden.reference")))
-attempt("pkgutil.get_data", lambda: pkgutil.get_data("nnworkshop.grading", "_hidden/reference.py").decode())
+def via_import():
+    spec = importlib.util.spec_from_file_location("stolen_reference", REFERENCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return inspect.getsource(module)
+
+
+attempt("import hidden module", via_import)
+attempt("pkgutil.get_data", lambda: pkgutil.get_data("nnworkshop", "../course/reference.py").decode())
 attempt("dir_fd", via_dir_fd)
 attempt("symlink", via_symlink)
 attempt(".git objects", via_git)

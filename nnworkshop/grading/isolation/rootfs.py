@@ -2,7 +2,7 @@
 
 Inside its mount namespace the runner mounts a small tmpfs as the new root, bind-mounts each allowed path
 into it at the same place, read-only (the system libraries, the Python installation, the ``nnworkshop``
-package with ``grading/_hidden`` covered by an empty folder, a few files of /etc, the staged digits), adds a
+package with its answers covered by an empty folder, a few files of /etc, the staged digits), adds a
 fresh /proc of its own PID namespace, a /dev with null, zero, full, random and urandom only, a 1 MB /dev/shm and
 its working folder (a tmpfs of ``disk_mb``), then ``pivot_root``s into it and detaches the old root.
 

@@ -1,4 +1,4 @@
-"""Hidden checks of exercise q7 (backward passes for the autograd engine), in a file of their own.
+"""Hidden checks of q7, backward passes for the autograd engine (notebook 02). Points: ``exercise.toml``.
 
 Fixed edge cases first (sizes that differ, so a missing transpose cannot have the right shape; a bias of shape
 (H,) and (1, H); a number), then inputs drawn from the grader's generator. The reference is the course's engine,
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...scratch.activations import log_softmax
-from ...scratch.autograd import Tensor, cross_entropy, unbroadcast
-from .checks import Check, Fail, arr, close, seq
+from nnworkshop.grading.checking import Check, Fail, arr, close, seq
+from nnworkshop.scratch.activations import log_softmax
+from nnworkshop.scratch.autograd import Tensor, cross_entropy, unbroadcast
 
 
 def _sizes(ctx):
@@ -142,12 +142,12 @@ def _engine_network(ctx):
             close(got.grad, want.grad, f"the network's d loss / d {name}, with your backward passes in the engine")
 
 
-Q7 = [
-    Check("mul_backward", 1, "mul_backward gives each input g times the other input", _mul),
-    Check("matmul_backward", 2, "matmul_backward gives g @ b.T and a.T @ g, each of its input's shape", _matmul),
-    Check("sigmoid_backward", 1, "sigmoid_backward computes the derivative from the sigmoid's output", _sigmoid),
-    Check("unbroadcast", 2, "unbroadcast sums a broadcast gradient back to the input's shape", _unbroadcast),
-    Check("log_softmax_backward", 2, "log_softmax_backward gives g - softmax * (row sums of g)", _log_softmax),
-    Check("engine_network", 2, "the engine, running your backward passes, differentiates a two-layer network",
+CHECKS = [
+    Check("mul_backward", "mul_backward gives each input g times the other input", _mul),
+    Check("matmul_backward", "matmul_backward gives g @ b.T and a.T @ g, each of its input's shape", _matmul),
+    Check("sigmoid_backward", "sigmoid_backward computes the derivative from the sigmoid's output", _sigmoid),
+    Check("unbroadcast", "unbroadcast sums a broadcast gradient back to the input's shape", _unbroadcast),
+    Check("log_softmax_backward", "log_softmax_backward gives g - softmax * (row sums of g)", _log_softmax),
+    Check("engine_network", "the engine, running your backward passes, differentiates a two-layer network",
           _engine_network),
 ]

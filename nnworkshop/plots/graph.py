@@ -1,7 +1,7 @@
 """A computation graph, drawn: what ``scratch.autograd`` recorded, inputs on the left, the result on the right.
 
-A plot of its own beside ``plots`` (same rules: it takes data, ``trace(loss)``'s nodes and edges, never a
-tensor or a model, and returns a ``matplotlib.figure.Figure`` built without pyplot, so it works headless).
+It takes the graph as data, ``trace(loss)``'s nodes and edges, never a tensor or a model, and returns a
+``matplotlib.figure.Figure`` built without pyplot, as every plot does.
 """
 
 from __future__ import annotations
