@@ -75,9 +75,11 @@ def test_board_page_shows_the_room_and_picks_up_a_new_run_live(board, browser, t
     page.goto(board.url + "/")
     page.wait_for_function("n => document.querySelectorAll('circle.dot').length === n", arg=N_CHARTS * len(runs))
     assert page.locator("#count").inner_text() == "6 runs from 4 learners"
-    rows = page.locator("#leaderboard tbody tr")
+    rows = page.locator("#leaderboard tbody tr")  # by default each learner's best run, best first
+    assert rows.locator(".name").all_inner_texts() == ["Ada", "Cy", "Bo", "Di"]
+    assert "97.10%" in rows.first.inner_text() and "unchecked" in rows.first.locator(".check").inner_text()
+    page.select_option("#lb-mode", "all")
     assert rows.count() == 6 and rows.first.locator(".name").inner_text() == "Ada"
-    assert "97.10%" in rows.first.inner_text()
     assert "97.10%" in page.locator("#best").inner_text()
     learned = page.locator("#learned .lesson")
     settings = [learned.nth(i).get_attribute("data-setting") for i in range(learned.count())]

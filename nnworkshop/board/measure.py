@@ -33,8 +33,8 @@ def sample_run(i: int) -> dict:
                             "lr": 10 ** -(2 + i % 3), "momentum": 0.0, "batch_size": 2 ** (4 + i % 6), "epochs": 10,
                             "dropout": 0.0, "weight_decay": 0.0, "train_size": 6000, "normalize": True, "seed": i},
         "curves": {"train_loss": [1 / (e + 1) for e in range(10)], "train_acc": accs,
-                   "test_loss": [1.1 / (e + 1) for e in range(10)], "test_acc": accs},
-        "test_acc": accs[-1], "train_acc": accs[-1], "seconds": 12.5, "device": "cpu", "status": "done",
+                   "val_loss": [1.1 / (e + 1) for e in range(10)], "val_acc": accs},
+        "val_acc": accs[-1], "train_acc": accs[-1], "seconds": 12.5, "device": "cpu", "status": "done",
     }
 
 

@@ -293,6 +293,9 @@ class ExperimentDashboard(RunActions):
         row = R.make_row(run_id, values, history, status, seconds, history.device or self.device.type,
                          group=group, parameters=parameter_count(sizes))
         run = R.Run(row=row, history=history)
+        if self.board.active and status != "diverged":  # the board can score these itself (only weights travel, never code)
+            run.weights = [p.detach().cpu().numpy().copy() for m in model.modules() if isinstance(m, torch.nn.Linear)
+                           for p in (m.weight, m.bias)]
         self.table.add(run)
         self.progress.bar_style = {"done": "success", "stopped": "warning"}.get(status, "danger")
         if status == "diverged":

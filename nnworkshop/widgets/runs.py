@@ -27,14 +27,18 @@ def color(run_id: int) -> str:
 @dataclass
 class Run:
     """One training run: ``row`` (hyperparameters and results, the keys of ``COLUMNS``),
-    its ``history``, whether its curves are shown, a ``uid`` (so a board counts a resend once)
-    and whether it was ``sent`` to a board."""
+    its ``history``, whether its curves are shown, a ``uid`` (so a board counts a resend once),
+    whether it was ``sent`` to a board, its trained ``weights`` (``[W1, b1, ...]`` NumPy arrays, W of shape
+    (out_features, in_features); kept only when a board is set, so the board can check the run itself) and the
+    accuracy the board measured on them (``checked_acc``)."""
 
     row: dict
     history: History
     visible: bool = True
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
     sent: bool = False
+    weights: list | None = field(default=None, repr=False)
+    checked_acc: float | None = None
 
     @property
     def id(self) -> int:
