@@ -172,18 +172,17 @@ def test_a_board_file_from_before_opens_with_its_runs(tmp_path):
 # ------------------------------------------------------------------ runs the board checked itself
 
 
-@pytest.fixture(scope="module")
-def digits_root(tmp_path_factory):
-    """Real MNIST when NNWORKSHOP_DATA has it, else the synthetic stand-in (same files, same code)."""
+def check_root(folder):
+    """Real MNIST when NNWORKSHOP_DATA has it (None: the default place), else the synthetic stand-in in ``folder``
+    (the same files, read by the same code)."""
     from nnworkshop.data import write_synthetic_mnist
 
     if CheckDigits.load() is not None:
         return None
-    return write_synthetic_mnist(tmp_path_factory.mktemp("digits"), n_train=1200, n_test=400, seed=0)
+    return write_synthetic_mnist(folder, n_train=1200, n_test=400, seed=0)
 
 
-@pytest.fixture(scope="module")
-def trained(digits_root):
+def train_mlp(root):
     """A 784-64-10 MLP trained in torch for 2 epochs, and its weights as [W1, b1, W2, b2] NumPy arrays."""
     import torch
 
@@ -191,12 +190,22 @@ def trained(digits_root):
     from nnworkshop.models import MLP
     from nnworkshop.training import fit
 
-    X, y = mnist_tensors(True, root=digits_root)
+    X, y = mnist_tensors(True, root=root)
     torch.manual_seed(0)
     model = MLP([784, 64, 10], activation="relu")
     fit(model, (X, y), epochs=2, optimizer="adam", lr=0.003, batch_size=64, seed=0, progress=False)
     weights = [p.detach().numpy().copy() for m in model.modules() if isinstance(m, torch.nn.Linear) for p in (m.weight, m.bias)]
-    return model, weights
+    return model.eval(), weights
+
+
+@pytest.fixture(scope="module")
+def digits_root(tmp_path_factory):
+    return check_root(tmp_path_factory.mktemp("digits"))
+
+
+@pytest.fixture(scope="module")
+def trained(digits_root):
+    return train_mlp(digits_root)
 
 
 def torch_accuracy(model, pixels, labels) -> float:
