@@ -307,12 +307,17 @@ def test_postgres_store_keeps_runs_like_sqlite():
         assert request(b.url, "/api/admin/clear", {}, ADMIN) == (200, {"removed": 3})
 
 
-def test_measure_command_reports_posts_per_second_and_latency():
-    result = subprocess.run([sys.executable, "-m", "nnworkshop", "board", "measure", "--posts", "20", "--threads", "5",
-                             "--latency-samples", "1"], capture_output=True, text=True, timeout=180)
+def test_measure_command_reports_a_room_flat_out_and_a_sigkill_loses_nothing():
+    """The load test with smaller numbers (the real one: nnworkshop board measure, 100 learners, 20,000 runs)."""
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "board", "measure", "--runs", "300", "--learners", "10",
+                             "--probes", "2", "--kill-after", "1"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"posts: 20 runs from 5 learners at once: \d+ posts/s", result.stdout), result.stdout
-    assert re.search(r"post to page (\(1 runs, .*median \d+\.\d\d s|: not measured: )", result.stdout), result.stdout
+    out = result.stdout
+    assert re.search(r"stored: 3\d\d runs from 10 learners posting flat out in [\d.]+ s: \d+ posts/s \(0 posts failed\)", out), out
+    assert re.search(r"new run on the open page (at 3\d\d runs \(2 probes\): median \d+\.\d\d s|: not measured: )", out), out
+    assert re.search(r"server memory: \d+ MB resident, peak \d+ MB", out), out
+    found = re.search(r"SIGKILL during a burst, then a restart: 0 of (\d+) acknowledged runs lost \((\d+) acknowledged in the burst\)", out)
+    assert found and int(found[2]) > 0 and int(found[1]) >= 300 + int(found[2]), out  # it was killed mid-load
 
 
 def test_the_board_never_imports_torch():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -55,7 +56,7 @@ def _post(url: str, token: str | None, path: str, data: bytes, content_type: str
         retry = err.headers.get("Retry-After") if err.code == 429 else None
         raise BoardError(f"the board at {url} refused the {what} ({err.code}): {reason or err.reason}", err.code,
                          float(retry) if retry and retry.isdigit() else None) from None
-    except (urllib.error.URLError, OSError) as err:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:  # HTTPException: cut off mid-answer
         reason = getattr(err, "reason", err)
         raise BoardError(f"cannot reach the board at {url} ({reason}); check the address the instructor gave.") from None
 

@@ -122,13 +122,12 @@ class ExperimentDashboard(RunActions):
         # Rows that wrap: on a narrow screen (a sidebar open, 150 % zoom) the curves move under the controls
         # instead of being squeezed beside them; the run table scrolls sideways inside its own box.
         wrap = {"flex_flow": "row wrap", "align_items": "center", "grid_gap": "0.3em 0.6em"}
-        buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
-        right = W.VBox([buttons, self.status, self.device_box, self.message_box, self.curves, self.spread],
-                       layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
-        runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
-        top = W.HBox([self.controls.box, right], layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
-        self.widget = W.VBox([self.css, top, runs_bar, self.board.widget, self.table.box],
-                             layout={"width": "100%", "max_width": "100%"})
+        self._buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
+        self._right = W.VBox(layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
+        self._runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
+        self._top = W.HBox(layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
+        self.widget = W.VBox(layout={"width": "100%", "max_width": "100%"})
+        self._arrange(presenter=False)
         self.widget.add_class("nnw-dashboard")
         self._redraw()
         if problem is not None:
@@ -342,10 +341,25 @@ class ExperimentDashboard(RunActions):
             lines = C.spread_text([r for r in self.table.runs if r.visible])
             self.spread.value = "<br>".join(html.escape(t) for t in lines)
 
+    def _arrange(self, presenter: bool) -> None:
+        """Lay the parts out: controls beside the curves, the runs below (on a laptop); or, in presenter mode,
+        the results first (buttons, curves, the run table with its accuracies) and the controls under them,
+        so a 1280x720 projector shows what the room looks at without scrolling."""
+        status = [self.status, self.device_box, self.message_box]
+        if presenter:
+            self._right.children, self._top.children = (), ()
+            self.widget.children = [self.css, self._buttons, *status, self.curves, self.spread, self.table.box,
+                                    self._runs_bar, self.board.widget, self.controls.box]
+        else:
+            self._right.children = [self._buttons, *status, self.curves, self.spread]
+            self._top.children = [self.controls.box, self._right]
+            self.widget.children = [self.css, self._top, self._runs_bar, self.board.widget, self.table.box]
+
     def _set_presenter(self, on: bool) -> None:
-        """Presenter mode: large text and controls, thick lines and big markers (for a projector)."""
+        """Presenter mode: large text and controls, thick lines and big markers, results first (for a projector)."""
         (self.widget.add_class if on else self.widget.remove_class)("nnw-big")
         self.css.value = presenter_css(on)
+        self._arrange(on)
         self._redraw(self._live)
 
     def _say(self, text: str, kind: str = "info") -> None:

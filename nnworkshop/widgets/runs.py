@@ -101,8 +101,9 @@ class RunTable:
     ``on_change`` is called with no arguments after a run is shown, hidden or cleared.
     """
 
-    HEAD = ("show", "run", "status", "layers", "parameters", "activation", "optimizer", "lr", "batch", "epochs",
-            "dropout", "L2", "digits", "normalised", "seed", "train acc", "val acc", "seconds", "device", "board", "clear")
+    # the accuracies right after the run's number: on a projector the table is cut at its right edge first
+    HEAD = ("show", "run", "status", "val acc", "train acc", "layers", "parameters", "activation", "optimizer", "lr",
+            "batch", "epochs", "dropout", "L2", "digits", "normalised", "seed", "seconds", "device", "board", "clear")
 
     def __init__(self, on_change=lambda: None):
         self.runs: list[Run] = []
@@ -181,16 +182,19 @@ class RunTable:
         clear.add_class("nnw-clear-run")
         status = {"diverged": "<b style='color:#c00'>diverged</b>", "stopped": "<i>stopped</i>"}.get(r["status"], r["status"])
         fmt = lambda x, unit="": "–" if x is None else f"{x:.2f}{unit}"  # noqa: E731
+        board = "–" if not run.sent else "sent" if run.checked_acc is None else f"sent, checked {run.checked_acc:.2f}%"
         texts = [
             f"<span style='color:{color(run.id)}'>&#9632;</span> #{r['run']}", status,
+            fmt(r["test_acc"], "%"), fmt(r["train_acc"], "%"),
             widths_text(r["widths"]), f"{r['parameters']:,}" if r.get("parameters") else "–", r["activation"],
             OPTIMIZERS[r["optimizer"]].label, f"{r['lr']:g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
             f"{r['dropout']:g}", f"{r['weight_decay']:g}", str(r["train_size"]), "yes" if r["normalize"] else "no",
-            str(r["seed"]), fmt(r["train_acc"], "%"), fmt(r["test_acc"], "%"), f"{r['seconds']:.1f}", r["device"],
-            "sent" if run.sent else "–",
+            str(r["seed"]), f"{r['seconds']:.1f}", r["device"], board,
         ]
         cells = [W.HTML(f"<span style='white-space:nowrap'>{t}</span>") for t in texts]
         cells[0].add_class("nnw-run-id")
         cells[1].add_class("nnw-run-status")
+        cells[2].add_class("nnw-run-val-acc")
+        cells[3].add_class("nnw-run-train-acc")
         cells[-1].add_class("nnw-run-sent")
         return [show, *cells, clear]
