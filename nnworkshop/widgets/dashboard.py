@@ -346,10 +346,10 @@ class ExperimentDashboard(RunActions):
         the results first (buttons, curves, the run table with its accuracies) and the controls under them,
         so a 1280x720 projector shows what the room looks at without scrolling."""
         status = [self.status, self.device_box, self.message_box]
-        if presenter:
+        if presenter:  # the device line (said once, long) goes under the table with the controls
             self._right.children, self._top.children = (), ()
-            self.widget.children = [self.css, self._buttons, *status, self.curves, self.spread, self.table.box,
-                                    self._runs_bar, self.board.widget, self.controls.box]
+            self.widget.children = [self.css, self._buttons, self.status, self.message_box, self.curves, self.table.box,
+                                    self.spread, self._runs_bar, self.board.widget, self.device_box, self.controls.box]
         else:
             self._right.children = [self._buttons, *status, self.curves, self.spread]
             self._top.children = [self.controls.box, self._right]

@@ -19,7 +19,7 @@ BIG = """
   --jp-widgets-slider-handle-size: 22px;
   font-size: 20px;
 }
-.nnw-dashboard.nnw-big img.nnw-curves { max-height: 44vh; object-fit: contain; object-position: left top; }
+.nnw-dashboard.nnw-big img.nnw-curves { max-height: 40vh; object-fit: contain; object-position: left top; }
 .nnw-dashboard.nnw-big .nnw-run-table-box { max-height: 30vh; }
 .nnw-dashboard.nnw-big .widget-html-content, .nnw-dashboard.nnw-big .widget-label,
 .nnw-dashboard.nnw-big .widget-readout, .nnw-dashboard.nnw-big button, .nnw-dashboard.nnw-big select,
