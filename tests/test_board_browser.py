@@ -124,6 +124,13 @@ def test_instructor_hides_names_and_runs_from_the_page(board, browser, tmp_path)
     teacher.locator(f".hide-learner[data-run='{runs[5]['run_id']}']").click()  # Di: both runs, one click
     learner.wait_for_function("() => document.querySelector('#count').innerText === '3 runs from 3 learners'")
     assert "hid 2 runs of that learner" in teacher.locator("#admin-msg").inner_text()
+    hidden = teacher.locator(".hidden-learner")
+    hidden.wait_for()
+    assert hidden.inner_text().startswith("learner 4 (2 runs)")  # names are hidden on the projector
+    teacher.screenshot(path=str(tmp_path / "board_instructor_hidden_learner.png"), full_page=True)
+    hidden.locator("button.show-learner").click()  # one click shows them all again
+    learner.wait_for_function("() => document.querySelector('#count').innerText === '5 runs from 4 learners'")
+    teacher.locator(".hidden-learner").wait_for(state="detached")
     teacher.screenshot(path=str(tmp_path / "board_instructor.png"), full_page=True)
 
 

@@ -125,6 +125,10 @@ def test_rate_limit_bucket_refills_with_time():
     now[0] = 10.0
     assert limit.take("a") == 0.0 and limit.take("a") > 0
     assert RateLimit.parse("off") is None and RateLimit.parse("20/60").runs == 20
+    names = RateLimit(30, 60, clock=lambda: now[0], new_names=3)  # a made-up name per post meets the board's limit
+    assert [names.take(f"n{i}") for i in range(3)] == [0.0, 0.0, 0.0]
+    assert names.take("n3") == pytest.approx(200.0)  # 3 new names per 600 s: one more in 200 s
+    assert names.take("n0") == 0.0  # a learner already known still posts
     with pytest.raises(ValueError, match="RUNS/SECONDS"):
         RateLimit.parse("fast")
 

@@ -147,6 +147,12 @@ CLIPPED = """root => [...root.querySelectorAll('.widget-label, .widget-readout, 
   .map(el => el.textContent.trim().slice(0, 40))"""
 
 
+# Presenter mode's layout is in place (the curves right under the dashboard) and its accuracy picture is not
+# ``old`` (a src): presenter mode redraws the pictures, then moves them (new picture elements).
+REDRAWN = """old => [...document.querySelectorAll('.nnw-dashboard.nnw-big > .nnw-curves-row img.nnw-acc-curves')]
+  .some(img => img.src !== old && img.complete && img.naturalWidth > 0)"""
+
+
 def open_sidebar(page) -> None:
     """The file browser open in JupyterLab's left sidebar, as an instructor usually has it."""
     browser = page.locator("#filebrowser")
@@ -202,7 +208,7 @@ def test_dashboard_fits_the_screen_with_the_sidebar_open(lab, tmp_path, width, h
             before = acc.get_attribute("src")
             dash.locator("button.nnw-presenter").click()  # presenter mode: larger text, still fits
             page.wait_for_function("el => el.classList.contains('nnw-big')", arg=dash.element_handle())
-            page.wait_for_function("([img, old]) => img.src !== old", arg=[acc.element_handle(), before])  # redrawn large
+            page.wait_for_function(REDRAWN, arg=before)  # redrawn large (and laid out anew: a new picture element)
             dash.locator("img.nnw-acc-curves").scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
             assert page.evaluate(PLACEMENT, [sels, area]) == []
@@ -276,7 +282,7 @@ def test_presenter_mode_shows_curves_and_accuracies_without_scrolling(lab, tmp_p
             before = acc.get_attribute("src")
             dash.locator("button.nnw-presenter").click()
             page.wait_for_function("el => el.classList.contains('nnw-big')", arg=dash.element_handle())
-            page.wait_for_function("([img, old]) => img.src !== old", arg=[acc.element_handle(), before])
+            page.wait_for_function(REDRAWN, arg=before)
             page.wait_for_timeout(500)  # the new pictures laid out
             dash.evaluate("el => el.scrollIntoView({block: 'start'})")
             page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))

@@ -15,6 +15,7 @@
 - ``GET /api/private``        the private digits' ranking, once the instructor has revealed it
 - ``POST /api/admin/hide``    ``{"run_ids": [...], "hidden": true}``: instructor token
 - ``POST /api/admin/learner`` ``{"run_id": "..."}`` or ``{"name": "..."}`` and ``"hidden"``: all of one learner's runs
+- ``GET /api/admin/learners``  the hidden learners (name, number, runs), to show them again; instructor token
 - ``POST /api/admin/names``   ``{"hidden": true}``: show learners' names or not; instructor token
 - ``POST /api/admin/reveal``  ``{"revealed": true}``: show the private ranking to everyone; instructor token
 - ``POST /api/admin/clear``   remove every run; instructor token
@@ -34,7 +35,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .check import MAX_WEIGHTS, CheckDigits, decode_weights, layer_sizes, score
@@ -146,6 +147,8 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         raise ValueError("the class token and the instructor token must both be set, and differ.")
     page = PAGE.read_text(encoding="utf-8")
     changes = Changes()
+    scoring = asyncio.Semaphore(1)  # one forward pass at a time: the page's reads stay quick while runs are checked
+    full_list: dict = {}  # the last answer of GET /api/runs (every run, with curves), kept while it is current
     checking = (f"checked on {len(check_digits.check[1])} digits the learners never had" if check_digits
                 else "this board has no digits to check runs with (start it with NNWORKSHOP_DATA set, or --check-digits FOLDER)")
 
@@ -155,8 +158,9 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         wait = rate_limit.take(name)
         if wait:
             after = RateLimit.retry_after(wait)
-            raise Refused(429, f"{name} is sending runs faster than this board takes them ({rate_limit.describe()}); "
-                               f"try again in {after} s.", {"Retry-After": after})
+            raise Refused(429, f"{name} is sending runs faster than this board takes them ({rate_limit.describe()}, "
+                               f"and {rate_limit.new_names} new names per 10 minutes); try again in {after} s.",
+                          {"Retry-After": after})
 
     def answer(func):
         async def endpoint(request: Request):
@@ -177,15 +181,18 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         def read():
             version = store.version()
             if known is not None and known == str(version):
-                return {"version": version, "unchanged": True}  # a polling page that is up to date gets 30 bytes
-            names_hidden = store.setting("names_hidden") == "1"
-            numbers: dict[str, int] = {}
-            runs = []
-            for run in store.runs():
-                number = numbers.setdefault(run["name"], len(numbers) + 1)
-                runs.append(_public(run, names_hidden, number))
-            return {"version": version, "names_hidden": names_hidden, "runs": runs}
-        return JSONResponse(await run_in_threadpool(read), headers={"Cache-Control": "no-store"})
+                return JSONResponse({"version": version, "unchanged": True}, headers={"Cache-Control": "no-store"})
+            if full_list.get("version") != version:  # built once per change, however many ask for it
+                names_hidden = store.setting("names_hidden") == "1"
+                numbers: dict[str, int] = {}
+                runs = []
+                for run in store.runs():
+                    number = numbers.setdefault(run["name"], len(numbers) + 1)
+                    runs.append(_public(run, names_hidden, number))
+                body = json.dumps({"version": version, "names_hidden": names_hidden, "runs": runs}).encode()
+                full_list.update(version=version, body=body)
+            return Response(full_list["body"], media_type="application/json", headers={"Cache-Control": "no-store"})
+        return await run_in_threadpool(read)
 
     async def list_changes(request: Request):
         since = int(_int_param(request, "since", 0, 0, 2**62))
@@ -248,7 +255,8 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
             layers = decode_weights(raw, sizes)
         except ValueError as err:
             raise Refused(422, str(err)) from None
-        checked, private = await run_in_threadpool(score, check_digits, run, layers)
+        async with scoring:
+            checked, private = await run_in_threadpool(score, check_digits, run, layers)
         if await run_in_threadpool(store.set_checked, run_id, checked, private):
             changes.notify()
         return JSONResponse({"checked_acc": checked, "duplicate": False}, status_code=201)
@@ -289,6 +297,10 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         changes.notify()
         return JSONResponse({"changed": changed, "hidden": hidden})
 
+    async def hidden_learners(request: Request):
+        _check_token(request, instructor_token)
+        return JSONResponse({"learners": await run_in_threadpool(store.hidden_learners)})
+
     async def reveal(request: Request):
         _check_token(request, instructor_token)
         body = await _json_body(request)
@@ -321,6 +333,7 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         Route("/api/private", answer(private), methods=["GET"]),
         Route("/api/admin/hide", answer(hide), methods=["POST"]),
         Route("/api/admin/learner", answer(learner), methods=["POST"]),
+        Route("/api/admin/learners", answer(hidden_learners), methods=["GET"]),
         Route("/api/admin/reveal", answer(reveal), methods=["POST"]),
         Route("/api/admin/names", answer(names), methods=["POST"]),
         Route("/api/admin/clear", answer(clear), methods=["POST"]),

@@ -4,6 +4,10 @@
 (a dashboard's sweep fits; a loop posting a thousand runs does not). ``take(name)`` answers 0 when the post
 may go ahead, else the seconds to wait (the service turns that into a 429 with ``Retry-After``).
 ``RateLimit.parse("30/60")`` reads the command line's form; ``"off"`` (or ``0``) turns limits off.
+
+Names are what a learner says they are (the class token is shared), so a second bucket, for the whole board,
+counts names it has not seen before: ``new_names`` at once (a room joining), then as many again per 10 minutes.
+Without it, a loop that makes up a new name for every post would never meet a learner's limit.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ import time
 class RateLimit:
     """At most ``runs`` posts per ``seconds`` for each learner, as a bucket that refills steadily."""
 
-    def __init__(self, runs: int = 30, seconds: float = 60.0, clock=time.monotonic):
-        if runs < 1 or seconds <= 0:
+    NAMES_WINDOW = 600.0  # seconds in which ``new_names`` more names refill
+
+    def __init__(self, runs: int = 30, seconds: float = 60.0, clock=time.monotonic, new_names: int = 300):
+        if runs < 1 or seconds <= 0 or new_names < 1:
             raise ValueError(f"a rate limit needs runs >= 1 and seconds > 0, got {runs}/{seconds}; use 'off' for none.")
-        self.runs, self.seconds, self.clock = int(runs), float(seconds), clock
+        self.runs, self.seconds, self.clock, self.new_names = int(runs), float(seconds), clock, int(new_names)
         self._buckets: dict[str, tuple[float, float]] = {}  # name -> (posts still allowed, when counted)
+        self._names = (float(new_names), clock())  # (new names still allowed, when counted)
         self._lock = threading.Lock()
 
     @classmethod
@@ -39,6 +46,14 @@ class RateLimit:
         """0.0 when ``name`` may post now (one post is counted), else the seconds until it may."""
         now, rate = self.clock(), self.runs / self.seconds
         with self._lock:
+            if name not in self._buckets:
+                names_rate = self.new_names / self.NAMES_WINDOW
+                left, then = self._names
+                left = min(float(self.new_names), left + (now - then) * names_rate)
+                if left < 1.0:
+                    self._names = (left, now)
+                    return (1.0 - left) / names_rate
+                self._names = (left - 1.0, now)
             left, then = self._buckets.get(name, (float(self.runs), now))
             left = min(float(self.runs), left + (now - then) * rate)
             if left >= 1.0:

@@ -206,6 +206,14 @@ class Store:
             self._conn.commit()
         return n
 
+    def hidden_learners(self) -> list[dict]:
+        """The learners hidden as a whole: ``{"name", "number", "runs"}`` each, in the order they first posted."""
+        with self._lock:
+            rows = self._exec("SELECT l.name, l.number, COUNT(r.seq) FROM board_learners l LEFT JOIN board_runs r"
+                              " ON r.name = l.name WHERE l.hidden = 1 GROUP BY l.name, l.number ORDER BY l.number").fetchall()
+            self._conn.commit()
+        return [{"name": n, "number": num, "runs": k} for n, num, k in rows]
+
     def learner_of(self, run_id: str) -> str | None:
         """The name of the learner who posted ``run_id`` (the page knows runs by id when names are hidden)."""
         with self._lock:

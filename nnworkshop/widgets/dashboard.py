@@ -100,6 +100,7 @@ class ExperimentDashboard(RunActions):
         for picture, kind in zip(self.pictures, ("loss", "acc")):
             picture.add_class("nnw-curves").add_class(f"nnw-{kind}-curves")
         self.curves = W.HBox(self.pictures, layout={"flex_flow": "row wrap", "align_items": "flex-start", "width": "100%"})
+        self.curves.add_class("nnw-curves-row")
         self.spread = W.HTML().add_class("nnw-spread")
         self.presenter = W.ToggleButton(False, description="Presenter", icon="television",
                                         tooltip="large text, thick lines and big markers, for a projector")
@@ -346,6 +347,9 @@ class ExperimentDashboard(RunActions):
         the results first (buttons, curves, the run table with its accuracies) and the controls under them,
         so a 1280x720 projector shows what the room looks at without scrolling."""
         status = [self.status, self.device_box, self.message_box]
+        # beside the curves the controls take 27em of the row's width; under them (a column) their full height
+        self.controls.box.layout.flex = "0 0 auto" if presenter else "0 1 27em"
+        self.controls.box.layout.max_width = "36em" if presenter else None
         if presenter:  # the device line (said once, long) goes under the table with the controls
             self._right.children, self._top.children = (), ()
             self.widget.children = [self.css, self._buttons, self.status, self.message_box, self.curves, self.table.box,
@@ -359,8 +363,8 @@ class ExperimentDashboard(RunActions):
         """Presenter mode: large text and controls, thick lines and big markers, results first (for a projector)."""
         (self.widget.add_class if on else self.widget.remove_class)("nnw-big")
         self.css.value = presenter_css(on)
+        self._redraw(self._live)  # first: the pictures moved by _arrange are drawn anew, already large
         self._arrange(on)
-        self._redraw(self._live)
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message = text

@@ -21,6 +21,7 @@ BIG = """
 }
 .nnw-dashboard.nnw-big img.nnw-curves { max-height: 40vh; object-fit: contain; object-position: left top; }
 .nnw-dashboard.nnw-big .nnw-run-table-box { max-height: 30vh; }
+.nnw-dashboard.nnw-big .nnw-progress { flex: 1 1 10em; width: auto; min-width: 12em; max-width: 24em; }
 .nnw-dashboard.nnw-big .widget-html-content, .nnw-dashboard.nnw-big .widget-label,
 .nnw-dashboard.nnw-big .widget-readout, .nnw-dashboard.nnw-big button, .nnw-dashboard.nnw-big select,
 .nnw-dashboard.nnw-big input { font-size: 20px; }
