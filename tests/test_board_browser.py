@@ -168,6 +168,13 @@ def test_checked_and_forged_side_by_side_and_the_leaderboard_above_the_fold_at_1
         page.select_option("#lb-rank", "checked")  # only what the board measured itself
         assert page.locator("#leaderboard tbody tr .name").all_inner_texts() == ["Ada"]
         page.screenshot(path=str(tmp_path / "board_checked_only_1920x1080.png"))
+        assert page.locator("#private").is_hidden()
+        teacher = browser.new_page(viewport={"width": 1280, "height": 720})
+        teacher.goto(b.url + f"/#instructor={plain.ADMIN}")
+        teacher.locator("#reveal").click()  # the end of the session: the private digits' ranking, for everyone
+        page.locator("#private tbody tr").first.wait_for()
+        assert page.locator("#private tbody .name").all_inner_texts() == ["Ada"]  # a claim alone is never ranked
+        page.screenshot(path=str(tmp_path / "board_private_revealed_1920x1080.png"))
         print(f"\nchecked {checked:.2f}% beside a forged 99.90%; screenshots in {tmp_path}")
 
 

@@ -112,3 +112,17 @@ def test_a_dashboard_run_is_checked_by_the_board(tmp_path, digits, digits_root):
         assert run.checked_acc == pytest.approx(expected, abs=100 / len(labels) + 1e-9)  # a near-tie may round apart
         with urllib.request.urlopen(b.url + "/api/runs?since=0", timeout=10) as r:
             assert json.loads(r.read())["runs"][0]["checked_acc"] == run.checked_acc
+
+
+def test_a_dashboard_over_the_rate_limit_is_told_when_to_try_again(tmp_path, digits):
+    from nnworkshop.board.limits import RateLimit
+
+    with start_board(tmp_path / "limited.sqlite", token="room-42", instructor_token="teacher-only",
+                     rate_limit=RateLimit(1, 60)) as b:
+        db = ExperimentDashboard(data=digits, device="cpu", board=b.url, token="room-42", name="Ada", epochs=1,
+                                 train_size=200, repeats=2)
+        db.train(wait=True)
+        db.send_to_board(wait=True)
+        assert "refused the run (429)" in db.board_message and "try again in 60 s" in db.board_message
+        assert "Press Send to board again then" in db.board_message
+        assert [r.sent for r in db.table.runs] == [True, False] and len(on_board(b)) == 1  # the first went

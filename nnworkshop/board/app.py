@@ -149,8 +149,11 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
     changes = Changes()
     scoring = asyncio.Semaphore(1)  # one forward pass at a time: the page's reads stay quick while runs are checked
     full_list: dict = {}  # the last answer of GET /api/runs (every run, with curves), kept while it is current
-    checking = (f"checked on {len(check_digits.check[1])} digits the learners never had" if check_digits
-                else "this board has no digits to check runs with (start it with NNWORKSHOP_DATA set, or --check-digits FOLDER)")
+    if check_digits is not None:
+        checking = (f"checked: the board scores posted weights itself on {len(check_digits.check[1])} test digits "
+                    "no dashboard trains or chooses on")
+    else:
+        checking = "this board has no digits to check runs with (start it with NNWORKSHOP_DATA set, or --check-digits FOLDER)"
 
     def limited(name: str, is_instructor: bool) -> None:
         if rate_limit is None or is_instructor:

@@ -3,7 +3,8 @@
 Only weights travel, never code: the dashboard sends its MLP's weight arrays in the grader's wire format
 (``nnworkshop.grading.protocol``: a size limit, allow-listed dtypes, no pickle), and the board runs the
 forward pass itself in NumPy. The digits are the MNIST test file, which the dashboard never loads (it
-chooses on validation digits set aside from the training file); the board splits them once, at random
+chooses on validation digits set aside from the training file; a learner who trains on the test file by hand,
+outside the dashboard, is not caught by this); the board splits them once, at random
 with a fixed seed, into *check* digits (the "checked" accuracy shown live) and *private* digits (kept for
 the instructor's Kaggle-style reveal at the end; never shown before).
 
