@@ -75,7 +75,7 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
     finished = [r for r in runs if r.visible]
     shown = finished + ([live] if live is not None else [])
     lines = min(len(shown), st["runs"]) + (len(shown) > st["runs"]) + len(groups(finished))
-    fig.set_size_inches(10, st["height"] + lines * st["legend"] * 1.45 / 72)  # the legend under the panel gets its room
+    fig.set_size_inches(10, st["height"] + lines * st["legend"] * 1.5 / 72)  # the legend under the panel gets its room
     loss_ax, acc_ax = fig.axes
     for ax in (loss_ax, acc_ax):
         ax.clear()
@@ -103,13 +103,16 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
             labels.append(f"(and {len(shown) - len(named)} earlier run{'s' if len(shown) - len(named) > 1 else ''})")
         # under the panel, never over the curves
         acc_ax.legend(handles, labels, fontsize=st["legend"], loc="upper center", bbox_to_anchor=(0.5, -0.22),
-                      frameon=False, borderaxespad=0)
+                      frameon=False, borderaxespad=0, borderpad=0)
         last = max(r.history.epochs for r in shown)
         for ax in (loss_ax, acc_ax):
             ax.set_xlim(0.8, max(last, 1) + 0.2)
     else:
         loss_ax.text(0.5, 0.5, "press Train:\ncurves appear here, epoch by epoch", fontsize=st["label"],
                      ha="center", va="center", transform=loss_ax.transAxes, color="gray")
+    # The legend hangs under the axes it is anchored to, so one pass of the constrained layout leaves it a few
+    # pixels short of the picture's bottom edge; a pass now and the one at drawing time put it inside.
+    fig.get_layout_engine().execute(fig)
 
 
 def _band(ax, members: list[Run], st: dict) -> None:
