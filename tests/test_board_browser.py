@@ -209,3 +209,19 @@ def test_a_crowded_board_stays_legible_and_live(board, browser, tmp_path):
     send_run(board.url, CLASS, new)
     page.wait_for_function("() => document.querySelector('#latest').innerText.includes('late learner')", timeout=10 * SECOND)
     assert page.locator("#count").inner_text() == "3001 runs from 61 learners"
+
+
+def test_a_run_without_optional_settings_shows_dashes_not_nan(board, browser, tmp_path):
+    """An older or smaller client sends only the required settings: the best run's card says "—" for the rest."""
+    run = a_run("Ada", 97.0)
+    for key in ("momentum", "dropout", "weight_decay", "train_size", "normalize", "seed"):
+        run["hyperparameters"].pop(key)
+    send_run(board.url, CLASS, run)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(board.url + "/")
+    page.wait_for_function("() => document.querySelector('#count').innerText.startsWith('1 run')")
+    card = page.locator("#best").inner_text()
+    assert "NaN" not in card and "undefined" not in card
+    for label in ("dropout", "L2 (weight decay)", "training digits", "normalised inputs", "seed"):
+        assert f"{label}\n\u2014" in card or f"{label}\t\u2014" in card, (label, card)
+    page.screenshot(path=str(tmp_path / "board_optional_fields.png"))
