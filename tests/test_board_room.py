@@ -94,6 +94,8 @@ def test_a_held_request_is_answered_when_a_run_arrives(board):
     poll.join(30)
     assert [r["run_id"] for r in got["runs"]] == [run["run_id"]]
     assert request(board.url, "/api/runs?since=0&wait=99")[0] == 400  # a wait past 25 s is refused, not held
+    stale = since(board, 10**9, wait=20)  # a page's cursor from another board file: answered at once, from 0
+    assert stale["reset"] and [r["run_id"] for r in stale["runs"]] == [run["run_id"]]
 
 
 def test_rate_limit_refuses_a_flood_with_a_retry_time_and_spares_the_others(tmp_path):

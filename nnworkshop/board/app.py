@@ -7,7 +7,8 @@
                               "hidden": true}``, checks), without curves, at most ``limit`` runs; ``wait=S``
                               holds the answer up to S seconds until something changes (long polling), so an
                               open page sees a new run at once and a quiet room costs nothing. The answer's
-                              ``cursor`` is the next ``since``; a changed ``generation`` means: reload all.
+                              ``cursor`` is the next ``since``; a changed ``generation`` means: reload all;
+                              ``reset`` means the cursor was from another board file (read from 0 instead).
 - ``POST /api/runs``          a learner's run; needs the class token (``Authorization: Bearer T``); a learner
                               over the rate limit gets 429 with ``Retry-After``
 - ``POST /api/runs/{id}/weights``  the run's trained weights (``protocol.pack`` bytes), scored by the board
@@ -202,6 +203,9 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         limit = int(_int_param(request, "limit", PAGE_LIMIT, 1, PAGE_LIMIT))
         wait = _int_param(request, "wait", 0.0, 0.0, MAX_WAIT)
         deadline = time.monotonic() + wait
+        reset = since > await run_in_threadpool(store.version)  # a cursor from another board file: start over
+        if reset:
+            since = 0
         while True:
             woken = changes.event
             if await run_in_threadpool(store.version) > since or time.monotonic() >= deadline:
@@ -214,7 +218,7 @@ def create_app(store: Store, class_token: str, instructor_token: str, *, rate_li
         def read():
             found = store.changes(since, limit)
             names_hidden = store.setting("names_hidden") == "1"
-            return {"version": found["version"], "cursor": found["cursor"], "more": found["more"],
+            return {"version": found["version"], "cursor": found["cursor"], "more": found["more"], "reset": reset,
                     "generation": int(store.setting("generation") or 0), "names_hidden": names_hidden,
                     "revealed": store.setting("revealed") == "1", "checking": checking,
                     "rate_limit": rate_limit.describe() if rate_limit else None,
