@@ -5,8 +5,8 @@ temporary SQLite file, rate limits off), opens the board page in headless Chromi
 Playwright and Debian's chromium are installed), then:
 
 1. ``--learners`` learners post as fast as the board answers until ``--runs`` runs are stored (posts per second);
-2. the page that was open all along must catch up, then ``--probes`` new runs are timed from the post to the
-   moment they show on it (the goal: within 1 s at 20,000 runs);
+2. half-way through, one new run is timed from its post to the open page; at the end, the page must catch up,
+   then ``--probes`` new runs are timed the same way (the goal: within 1 s at 20,000 runs);
 3. the server's memory (resident now, and its peak) is read from ``/proc``;
 4. the learners post again, the server is killed with SIGKILL in the middle of it, started again on the same
    file, and every run it had acknowledged (answered 201) must still be there.
@@ -76,10 +76,12 @@ def memory_mb(pid: int) -> tuple[float, float] | None:
     return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
 
 
-def flat_out(url: str, learners: int, target: int | None, stop: threading.Event | None = None) -> tuple[list[str], float, int]:
+def flat_out(url: str, learners: int, target: int | None, stop: threading.Event | None = None,
+             acked: list | None = None) -> tuple[list[str], float, int]:
     """``learners`` threads posting back to back until ``target`` runs are acknowledged (or ``stop`` is set, or
-    the board stops answering); (acknowledged run ids, seconds, refusals and failures)."""
-    acked: list[str] = []
+    the board stops answering); (acknowledged run ids, seconds, refusals and failures). ``acked``: the list to
+    add acknowledged ids to as they come (another thread may watch it grow)."""
+    acked = [] if acked is None else acked
     failed = [0]
     lock = threading.Lock()
     counter = iter(range(10**9))
@@ -147,19 +149,21 @@ class OpenPage:
         return page
 
     def shows_count(self, n: int, timeout_s: float) -> float:
-        """Seconds until the page says ``n runs``."""
+        """Seconds until the page counts at least ``n`` runs."""
         start = time.perf_counter()
-        self.page.wait_for_function("n => document.querySelector('#count').innerText.startsWith(n + ' runs')",
+        self.page.wait_for_function("n => parseInt(document.querySelector('#count').innerText) >= n",
                                     arg=n, timeout=timeout_s * 1000)
         return time.perf_counter() - start
 
     def probe(self, url: str, i: int) -> float:
-        """Seconds from posting a new run to its showing on the page as the newest run."""
+        """Seconds from posting a new run (a new learner's) to its being drawn on the page."""
         run = sample_run(10**6 + i, name=f"probe {i} {uuid.uuid4().hex[:6]}")
         sent = time.perf_counter()
         send_run(url, TOKEN, run)
-        self.page.wait_for_function("n => document.querySelector('#latest').innerText.includes(n)", arg=run["name"],
-                                    timeout=30_000)
+        self.page.wait_for_function(  # drawn: as the newest run, or (others came after it) as its learner's best dot
+            "n => document.querySelector('#latest').innerText.includes(n)"
+            " || [...document.querySelectorAll('circle.dot title')].some(t => t.textContent.startsWith(n + ':'))",
+            arg=run["name"], timeout=30_000)
         return time.perf_counter() - sent
 
     def close(self) -> None:
@@ -167,8 +171,58 @@ class OpenPage:
         self.pw.stop()
 
 
+def _load(url: str, page, learners: int, target: int, probes: int, pid: int) -> list[str]:
+    """Steps 1 to 3 (see the module's docstring), printed as they are measured; the acknowledged run ids."""
+    acked: list[str] = []
+    load: dict = {}
+    posting = threading.Thread(target=lambda: load.update(result=flat_out(url, learners, target, acked=acked)), daemon=True)
+    posting.start()
+    while posting.is_alive() and len(acked) < target // 2:
+        time.sleep(0.05)
+    if page is not None and posting.is_alive():  # a new run in the middle of the load
+        at = len(acked)
+        during = page.probe(url, -1)
+        print(f"during the load (at {at} runs stored, {learners} learners posting): a new run showed on the "
+              f"open page {during:.2f} s after its post", flush=True)
+    posting.join()
+    acked, seconds, failed = load["result"]
+    print(f"stored: {len(acked)} runs from {learners} learners posting flat out in {seconds:.1f} s: "
+          f"{len(acked) / seconds:.0f} posts/s ({failed} posts failed)", flush=True)
+    if page is not None:
+        catch_up = page.shows_count(len(acked), timeout_s=600)
+        print(f"the page open during the load showed all {len(acked)} runs {catch_up:.2f} s after the last post", flush=True)
+        times = [page.probe(url, i) for i in range(probes)]
+        print(f"new run on the open page at {len(acked)} runs ({len(times)} probes): median {statistics.median(times):.2f} s, "
+              f"max {max(times):.2f} s (goal: within 1 s)", flush=True)
+    mem = memory_mb(pid)
+    if mem:
+        print(f"server memory: {mem[0]:.0f} MB resident, peak {mem[1]:.0f} MB", flush=True)
+    return acked
+
+
+def _kill_and_restart(url: str, store: Path, port: int, proc, learners: int, kill_after: float, acked: list[str]):
+    """Step 4: SIGKILL in the middle of a second burst, a restart on the same file; (lost ids, all acked, the new server)."""
+    stop = threading.Event()
+    burst: dict = {}
+    poster = threading.Thread(target=lambda: burst.update(result=flat_out(url, learners, None, stop)), daemon=True)
+    poster.start()
+    time.sleep(kill_after)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    stop.set()
+    poster.join(60)
+    acked_burst = burst.get("result", ([], 0, 0))[0]
+    proc = _serve(store, port)
+    everything = set(acked) | set(acked_burst)
+    lost = everything - stored_ids(url)
+    print(f"SIGKILL during a burst, then a restart: {len(lost)} of {len(everything)} acknowledged runs lost "
+          f"({len(acked_burst)} acknowledged in the burst)", flush=True)
+    return lost, proc
+
+
 def main(args) -> int:
-    learners, target = args.learners, args.runs
+    # a SIGTERM (a timeout, a Ctrl-C from a script) ends the run through the finally blocks: no server left behind
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         store, port = Path(tmp) / "board.sqlite", free_port()
         url = f"http://127.0.0.1:{port}"
@@ -176,43 +230,17 @@ def main(args) -> int:
         page = None
         try:
             page = OpenPage.open(url)
-            acked, seconds, failed = flat_out(url, learners, target)
-            print(f"stored: {len(acked)} runs from {learners} learners posting flat out in {seconds:.1f} s: "
-                  f"{len(acked) / seconds:.0f} posts/s ({failed} posts failed)", flush=True)
             if isinstance(page, str):
                 print(f"new run on the open page: not measured: {page}", flush=True)
                 page = None
-            else:
-                catch_up = page.shows_count(len(acked), timeout_s=600)
-                print(f"the page open during the load showed all {len(acked)} runs {catch_up:.2f} s after the last post", flush=True)
-                times = [page.probe(url, i) for i in range(args.probes)]
-                print(f"new run on the open page at {len(acked)} runs ({len(times)} probes): median {statistics.median(times):.2f} s, "
-                      f"max {max(times):.2f} s (goal: within 1 s)", flush=True)
-            mem = memory_mb(proc.pid)
-            if mem:
-                print(f"server memory: {mem[0]:.0f} MB resident, peak {mem[1]:.0f} MB", flush=True)
+            try:
+                acked = _load(url, page, args.learners, args.runs, args.probes, proc.pid)
+            finally:
+                if page is not None:
+                    page.close()
+            lost, proc = _kill_and_restart(url, store, port, proc, args.learners, args.kill_after, acked)
         finally:
-            if page is not None and not isinstance(page, str):
-                page.close()
-
-        stop = threading.Event()  # SIGKILL in the middle of a second burst
-        burst: dict = {}
-        poster = threading.Thread(target=lambda: burst.update(result=flat_out(url, learners, None, stop)), daemon=True)
-        poster.start()
-        time.sleep(args.kill_after)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-        stop.set()
-        poster.join(60)
-        acked_burst = burst.get("result", ([], 0, 0))[0]
-        proc = _serve(store, port)
-        try:
-            held = stored_ids(url)
-            everything = set(acked) | set(acked_burst)
-            lost = everything - held
-            print(f"SIGKILL during a burst, then a restart: {len(lost)} of {len(everything)} acknowledged runs lost "
-                  f"({len(acked_burst)} acknowledged in the burst)", flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(30)
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
     return 1 if lost else 0
