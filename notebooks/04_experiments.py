@@ -375,7 +375,9 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on thi
 # accuracy against learning rate, batch size, depth and size, a leaderboard, and what the room's runs show.
 # Pass them in code, `ExperimentDashboard(board="http://HOST:PORT", token="...", name="your name")`, or let a
 # JupyterHub set `NNWORKSHOP_BOARD` and `NNWORKSHOP_BOARD_TOKEN` for you. Then press **Send to board**, or tick
-# "send each run when it finishes".
+# "send each run when it finishes". The dashboard also sends the trained weights (arrays only, never code): an
+# instructor's board that holds digits nobody in the room trained or chose on scores them itself and shows its
+# own accuracy, "checked", beside yours.
 #
 # To see the whole path without a class, the cell below starts a small board on this machine, trains one
 # short run, sends it, and reads the board back. Sending the same run twice stores it once.
@@ -402,5 +404,5 @@ print(joined.board_message)
 with urllib.request.urlopen(f"{board.url}/api/runs") as answer:
     runs = json.load(answer)["runs"]
 print(f"{len(runs)} run on the board: {runs[0]['name']}, network {runs[0]['hyperparameters']['widths']}, "
-      f"validation accuracy {runs[0]['test_acc']:.2f} %")
+      f"validation accuracy {runs[0]['val_acc']:.2f} %")
 board.stop()  # leave this out to keep the board, and open its address in a new browser tab

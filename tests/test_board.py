@@ -26,14 +26,14 @@ from nnworkshop.board.server import free_port, start_board
 CLASS, ADMIN = "class-token-1", "instructor-token-1"
 
 
-def a_run(name="Ada", test_acc=93.5, **hp) -> dict:
+def a_run(name="Ada", val_acc=93.5, **hp) -> dict:
     hyper = {"hidden_layers": 2, "widths": [128, 64], "activation": "relu", "optimizer": "adam", "lr": 0.001,
              "momentum": 0.0, "batch_size": 64, "epochs": 3, "dropout": 0.0, "weight_decay": 0.0,
              "train_size": 6000, "normalize": True, "seed": 0, **hp}
     return {"run_id": uuid.uuid4().hex, "name": name, "hyperparameters": hyper,
-            "curves": {"train_loss": [0.5, 0.3, 0.2], "train_acc": [85, 91, 94], "test_loss": [0.4, 0.3, 0.25],
-                       "test_acc": [88, 92, test_acc]},
-            "test_acc": test_acc, "train_acc": 94.0, "seconds": 3.2, "device": "cpu", "status": "done"}
+            "curves": {"train_loss": [0.5, 0.3, 0.2], "train_acc": [85, 91, 94], "val_loss": [0.4, 0.3, 0.25],
+                       "val_acc": [88, 92, val_acc]},
+            "val_acc": val_acc, "train_acc": 94.0, "seconds": 3.2, "device": "cpu", "status": "done"}
 
 
 def request(url, path, body=None, token=None, method=None, raw: bytes | None = None, headers=None):
@@ -71,9 +71,9 @@ def test_a_run_is_stored_once_and_read_back_without_tokens(board):
     status, answer = request(board.url, "/api/runs")
     assert status == 200 and len(answer["runs"]) == 1
     stored = answer["runs"][0]
-    assert stored["name"] == "Ada" and stored["test_acc"] == 93.5 and stored["hyperparameters"]["widths"] == [128, 64]
+    assert stored["name"] == "Ada" and stored["val_acc"] == 93.5 and stored["hyperparameters"]["widths"] == [128, 64]
     assert stored["parameters"] == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10 == 109_386
-    assert stored["curves"]["test_acc"] == [88.0, 92.0, 93.5]
+    assert stored["curves"]["val_acc"] == [88.0, 92.0, 93.5]
     assert request(board.url, f"/api/runs?version={answer['version']}")[1] == {"version": answer["version"], "unchanged": True}
     assert len(request(board.url, f"/api/runs?version={answer['version'] - 1}")[1]["runs"]) == 1
     page = urllib.request.urlopen(board.url + "/").read().decode()
@@ -111,11 +111,11 @@ def test_instructor_actions_need_the_instructor_token(board):
 def test_a_learner_cannot_change_a_stored_run(board):
     run = a_run()
     request(board.url, "/api/runs", run, CLASS)
-    changed = {**run, "test_acc": 99.9, "name": "Mallory"}
+    changed = {**run, "val_acc": 99.9, "name": "Mallory"}
     status, answer = request(board.url, "/api/runs", changed, CLASS)
     assert status == 409 and "cannot be changed" in answer["error"]
     assert request(board.url, "/api/runs", method="DELETE", token=CLASS)[0] == 405
-    assert [(r["name"], r["test_acc"]) for r in runs_on(board)] == [("Ada", 93.5)]
+    assert [(r["name"], r["val_acc"]) for r in runs_on(board)] == [("Ada", 93.5)]
 
 
 def bad_runs():
@@ -125,9 +125,9 @@ def bad_runs():
         f(run)
         return run
     return [
-        ("NaN accuracy", edit(lambda r: r.update(test_acc=math.nan)), "test_acc must be a finite number"),
+        ("NaN accuracy", edit(lambda r: r.update(val_acc=math.nan)), "val_acc must be a finite number"),
         ("infinite loss", edit(lambda r: r["curves"]["train_loss"].__setitem__(1, math.inf)), "curves.train_loss[1] must be a finite number"),
-        ("accuracy over 100", edit(lambda r: r.update(test_acc=101.0)), "test_acc=101.0 is outside [0, 100]"),
+        ("accuracy over 100", edit(lambda r: r.update(val_acc=101.0)), "val_acc=101.0 is outside [0, 100]"),
         ("negative learning rate", edit(lambda r: r["hyperparameters"].update(lr=-0.1)), "hyperparameters.lr=-0.1 is outside"),
         ("text for a number", edit(lambda r: r["hyperparameters"].update(batch_size="64")), "hyperparameters.batch_size must be a number"),
         ("fractional batch", edit(lambda r: r["hyperparameters"].update(batch_size=6.5)), "must be a whole number"),
@@ -137,7 +137,7 @@ def bad_runs():
         ("unknown activation", edit(lambda r: r["hyperparameters"].update(activation="swish")),
          "hyperparameters.activation must be one of relu, tanh, sigmoid, gelu, leaky_relu"),
         ("unknown field", edit(lambda r: r.update(admin=True)), "unknown field(s) 'admin'"),
-        ("missing field", edit(lambda r: r.pop("test_acc")), "missing 'test_acc'"),
+        ("missing field", edit(lambda r: r.pop("val_acc")), "missing 'val_acc'"),
         ("empty name", edit(lambda r: r.update(name="   ")), "name must be 1 to 40 printable characters"),
         ("long name", edit(lambda r: r.update(name="x" * 41)), "name must be 1 to 40"),
         ("bad run id", edit(lambda r: r.update(run_id="../../x")), "run_id must be 8 to 64"),
@@ -192,7 +192,7 @@ def test_too_large_and_broken_bodies_are_refused(board):
 
 
 def test_thirty_learners_posting_at_once_are_all_stored_exactly_once(board):
-    runs = [a_run(f"learner{i:02d}", test_acc=80 + i / 2, lr=10 ** -(1 + i % 4)) for i in range(30)]
+    runs = [a_run(f"learner{i:02d}", val_acc=80 + i / 2, lr=10 ** -(1 + i % 4)) for i in range(30)]
     answers, errors = [None] * 30, []
     start = threading.Barrier(30)
 
@@ -213,7 +213,7 @@ def test_thirty_learners_posting_at_once_are_all_stored_exactly_once(board):
     assert errors == [] and answers == [(True, True)] * 30
     stored = runs_on(board)
     assert sorted(r["run_id"] for r in stored) == sorted(r["run_id"] for r in runs)
-    assert {r["name"]: r["test_acc"] for r in stored} == {r["name"]: r["test_acc"] for r in runs}
+    assert {r["name"]: r["val_acc"] for r in stored} == {r["name"]: r["val_acc"] for r in runs}
 
 
 def test_clean_run_computes_parameters_and_ignores_a_claimed_count():
@@ -300,19 +300,24 @@ def test_postgres_store_keeps_runs_like_sqlite():
         for run in runs:
             assert send_run(b.url, CLASS, run)["stored"]
         assert send_run(b.url, CLASS, runs[0])["duplicate"]
-        assert request(b.url, "/api/runs", {**runs[1], "test_acc": 1.0}, CLASS)[0] == 409
+        assert request(b.url, "/api/runs", {**runs[1], "val_acc": 1.0}, CLASS)[0] == 409
     with start_board(url) as b:  # a restart: tokens and runs are still there
         assert b.class_token == CLASS
         assert [r["run_id"] for r in runs_on(b)] == [r["run_id"] for r in runs]
         assert request(b.url, "/api/admin/clear", {}, ADMIN) == (200, {"removed": 3})
 
 
-def test_measure_command_reports_posts_per_second_and_latency():
-    result = subprocess.run([sys.executable, "-m", "nnworkshop", "board", "measure", "--posts", "20", "--threads", "5",
-                             "--latency-samples", "1"], capture_output=True, text=True, timeout=180)
+def test_measure_command_reports_a_room_flat_out_and_a_sigkill_loses_nothing():
+    """The load test with smaller numbers (the real one: nnworkshop board measure, 100 learners, 20,000 runs)."""
+    result = subprocess.run([sys.executable, "-m", "nnworkshop", "board", "measure", "--runs", "300", "--learners", "10",
+                             "--probes", "2", "--kill-after", "1"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"posts: 20 runs from 5 learners at once: \d+ posts/s", result.stdout), result.stdout
-    assert re.search(r"post to page (\(1 runs, .*median \d+\.\d\d s|: not measured: )", result.stdout), result.stdout
+    out = result.stdout
+    assert re.search(r"stored: 3\d\d runs from 10 learners posting flat out in [\d.]+ s: \d+ posts/s \(0 posts failed\)", out), out
+    assert re.search(r"new run on the open page (at 3\d\d runs \(2 probes\): median \d+\.\d\d s|: not measured: )", out), out
+    assert re.search(r"server memory: \d+ MB resident, peak \d+ MB", out), out
+    found = re.search(r"SIGKILL during a burst, then a restart: 0 of (\d+) acknowledged runs lost \((\d+) acknowledged in the burst\)", out)
+    assert found and int(found[2]) > 0 and int(found[1]) >= 300 + int(found[2]), out  # it was killed mid-load
 
 
 def test_the_board_never_imports_torch():

@@ -147,6 +147,12 @@ CLIPPED = """root => [...root.querySelectorAll('.widget-label, .widget-readout, 
   .map(el => el.textContent.trim().slice(0, 40))"""
 
 
+# Presenter mode's layout is in place (the curves right under the dashboard) and its accuracy picture is not
+# ``old`` (a src): presenter mode redraws the pictures, then moves them (new picture elements).
+REDRAWN = """old => [...document.querySelectorAll('.nnw-dashboard.nnw-big > .nnw-curves-row img.nnw-acc-curves')]
+  .some(img => img.src !== old && img.complete && img.naturalWidth > 0)"""
+
+
 def open_sidebar(page) -> None:
     """The file browser open in JupyterLab's left sidebar, as an instructor usually has it."""
     browser = page.locator("#filebrowser")
@@ -202,7 +208,7 @@ def test_dashboard_fits_the_screen_with_the_sidebar_open(lab, tmp_path, width, h
             before = acc.get_attribute("src")
             dash.locator("button.nnw-presenter").click()  # presenter mode: larger text, still fits
             page.wait_for_function("el => el.classList.contains('nnw-big')", arg=dash.element_handle())
-            page.wait_for_function("([img, old]) => img.src !== old", arg=[acc.element_handle(), before])  # redrawn large
+            page.wait_for_function(REDRAWN, arg=before)  # redrawn large (and laid out anew: a new picture element)
             dash.locator("img.nnw-acc-curves").scroll_into_view_if_needed()
             page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
             assert page.evaluate(PLACEMENT, [sels, area]) == []
@@ -210,5 +216,81 @@ def test_dashboard_fits_the_screen_with_the_sidebar_open(lab, tmp_path, width, h
             size = dash.locator(".nnw-epochs .widget-label").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
             assert size >= 19
             print(f"\n{shot}: notebook {notebook_width:.0f} px wide, each panel {curves_width:.0f} px; screenshots in {tmp_path}")
+        finally:
+            browser.close()
+
+
+# In presenter mode, with the dashboard's top at the top of the notebook: the rectangles of the curves and of the
+# run table's accuracy cells that are NOT fully visible (in the notebook area, inside the window, not scrolled away
+# inside the table's own box), and each curve picture's tick text in screen pixels.
+IN_VIEW = """([sels, area]) => {
+  const box = document.querySelector(area).getBoundingClientRect(), out = [];
+  const table = document.querySelector('.nnw-dashboard .nnw-run-table-box').getBoundingClientRect();
+  for (const sel of sels) {
+    const els = [...document.querySelectorAll(sel)];
+    if (!els.length) out.push(sel + ': missing');
+    for (const el of els) {
+      const r = el.getBoundingClientRect(), inTable = el.closest('.nnw-run-table-box') !== null;
+      const top = Math.max(box.top, inTable ? table.top : -1e9), bottom = Math.min(box.bottom, window.innerHeight, inTable ? table.bottom : 1e9);
+      const left = Math.max(box.left, inTable ? table.left : -1e9), right = Math.min(box.right, inTable ? table.right : 1e9);
+      if (r.top < top - 1 || r.bottom > bottom + 1 || r.left < left - 1 || r.right > right + 1)
+        out.push(`${sel}: ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${Math.round(left)},${Math.round(top)}-${Math.round(right)},${Math.round(bottom)}`);
+    }
+  }
+  return out;
+}"""
+TICK_PX = """imgs => imgs.map(img => 12 * 100 / 72 * img.getBoundingClientRect().width / img.naturalWidth)"""
+
+
+@pytest.mark.parametrize("width,height,sidebar", [(1280, 720, True), (1280, 720, False), (1920, 1080, True)],
+                         ids=["1280x720-sidebar", "1280x720", "1920x1080-sidebar"])
+def test_presenter_mode_shows_curves_and_accuracies_without_scrolling(lab, tmp_path, width, height, sidebar):
+    """A projector (1280x720 is the commonest): in presenter mode the curves and the run table's accuracy columns
+    are on screen at once, the sidebar open or not; in normal mode the curves' tick text is still readable."""
+    from playwright.sync_api import sync_playwright
+
+    base, token, _ = lab
+    start_kernel(base, token, NOTEBOOK.name)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=60 * SECOND)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(60 * SECOND)
+            page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", wait_until="domcontentloaded")
+            page.locator(".jp-Notebook").wait_for()
+            if sidebar:
+                open_sidebar(page)
+            elif page.locator("#filebrowser").is_visible():
+                page.locator(".jp-SideBar.jp-mod-left [data-id='filebrowser']").click()
+                page.locator("#filebrowser").wait_for(state="hidden", timeout=10 * SECOND)
+            cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=MARKER)
+            run_cell(page, cell)
+            dash = cell.locator(".nnw-dashboard")
+            dash.wait_for(state="visible", timeout=120 * SECOND)
+            train = dash.locator("button.nnw-train")
+            wait_until_enabled(page, train)
+            train.click()
+            dash.locator(".nnw-run-id", has_text="#1").last.wait_for(timeout=90 * SECOND)
+            wait_until_enabled(page, train)
+            shot = f"dashboard_{width}x{height}_{'sidebar' if sidebar else 'no_sidebar'}"
+            dash.evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(tmp_path / f"{shot}_normal.png"))
+            imgs = dash.locator("img.nnw-curves")
+            assert min(imgs.evaluate_all(TICK_PX)) >= 11  # normal mode: tick text at least 11 px on screen
+
+            acc = dash.locator("img.nnw-acc-curves")
+            before = acc.get_attribute("src")
+            dash.locator("button.nnw-presenter").click()
+            page.wait_for_function("el => el.classList.contains('nnw-big')", arg=dash.element_handle())
+            page.wait_for_function(REDRAWN, arg=before)
+            page.wait_for_timeout(500)  # the new pictures laid out
+            dash.evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(tmp_path / f"{shot}_presenter.png"))
+            area = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer, .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+            sels = [".nnw-dashboard img.nnw-curves", ".nnw-dashboard .nnw-run-val-acc", ".nnw-dashboard .nnw-run-train-acc",
+                    ".nnw-dashboard .nnw-run-table > :nth-child(4)", ".nnw-dashboard .nnw-run-table > :nth-child(5)"]
+            assert page.evaluate(IN_VIEW, [sels, area]) == []
+            assert dash.locator(".nnw-run-table > :nth-child(4)").inner_text() == "val acc"
+            print(f"\n{shot}: curves and accuracies on screen in presenter mode; screenshots in {tmp_path}")
         finally:
             browser.close()

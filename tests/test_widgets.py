@@ -372,3 +372,35 @@ def test_the_dashboard_scores_runs_on_validation_digits_and_never_loads_the_test
     rows = {tuple(r.tolist()) for r in full}
     assert all(tuple(r.tolist()) in rows for r in Xv[:20]), "validation digits come from the training file"
     assert digits.HELD_OUT == "validation"
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["laptop", "projector"])
+def test_the_legend_never_covers_a_curve(presenter):
+    """Eight runs (more than the legend names) and a group over seeds: the legend sits under the accuracy panel,
+    outside its plotting area, and inside the picture; it names the newest runs and counts the rest."""
+    from nnworkshop.history import History
+    from nnworkshop.widgets import curves as C
+    from nnworkshop.widgets.runs import Run
+
+    runs = []
+    for i in range(1, 9):
+        h = History()
+        for e in range(6):
+            h.append(1 / (e + 1) + 0.05 * i, 80 + 2 * e + i, 1.0, 1.1 / (e + 1), 78 + 2 * e + i)
+        runs.append(Run(row={"run": i, "optimizer": "adam", "lr": 0.001, "widths": [128, 64], "activation": "relu",
+                             "hidden_layers": 2, "group": 1 if i <= 3 else i, "test_acc": 90.0 + i}, history=h))
+    fig = C.new_figure()
+    C.draw(fig, runs, presenter=presenter)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    acc_ax = fig.axes[1]
+    legend = acc_ax.get_legend().get_window_extent(renderer)
+    plot = acc_ax.get_window_extent(renderer)
+    assert legend.y1 <= plot.y0 and not legend.overlaps(plot)  # below the axes, never over a line
+    for text in acc_ax.get_legend().get_texts():  # and every line of it in the picture
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.y0 <= box.y0 and fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text.get_text()
+    texts = [t.get_text() for t in acc_ax.get_legend().get_texts()]
+    named = C.STYLES[presenter]["runs"]
+    assert texts[:named] == [r.label() for r in runs[-named:]]
+    assert f"(and {8 - named} earlier runs)" in texts and any("mean ± sd (3 seeds)" in t for t in texts)

@@ -9,7 +9,9 @@ to it (``ExperimentDashboard(board=URL, token=T, name=...)``); the page shows ev
 - ``page.html``  the board page itself (inline SVG, no CDN: it works offline)
 - ``client.py``  what a dashboard uses to send a run (standard library only)
 - ``cli.py``     ``nnworkshop board serve`` and ``nnworkshop board measure``
-- ``measure.py`` posts per second and post-to-page latency, measured on this machine
+- ``measure.py`` a room flat out: posts per second, post-to-page latency, a SIGKILL, server memory
+- ``limits.py``  per-learner rate limits (a token bucket per name)
+- ``check.py``   runs the board checked itself: posted weights scored in NumPy on digits the learner never had
 
 Nothing here imports torch.
 """

@@ -16,7 +16,12 @@ MAX_EPOCHS = 1000
 OPTIMIZERS = tuple(choices.OPTIMIZERS)  # the dashboard's choices
 ACTIVATIONS = tuple(choices.ACTIVATIONS)
 STATUSES = ("done", "stopped", "diverged")
-CURVES = ("train_loss", "train_acc", "test_loss", "test_acc")
+CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")
+MAX_DEPTH = 6  # a run nests 3 levels (run -> curves -> list); anything deeper is refused before it is read
+# The names before issue 22 (the held-out accuracy was called test_acc, but it was always the dashboard's
+# validation split). Accepted from old clients for one release, stored under the new names; remove after it.
+OLD_NAMES = {"test_acc": "val_acc"}
+OLD_CURVES = {"test_loss": "val_loss", "test_acc": "val_acc"}
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _WORD = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
@@ -36,7 +41,7 @@ HYPERPARAMETERS = {
     "seed": (int, 0, 2**32 - 1),
     "inputs": (int, 1, 100_000),
 }
-REQUIRED_TOP = ("run_id", "name", "hyperparameters", "curves", "test_acc", "train_acc", "seconds", "device", "status")
+REQUIRED_TOP = ("run_id", "name", "hyperparameters", "curves", "val_acc", "train_acc", "seconds", "device", "status")
 
 
 def _number(value, where: str, kind, low, high):
@@ -45,7 +50,8 @@ def _number(value, where: str, kind, low, high):
             raise ValueError(f"{where} must be true or false, got {value!r}.")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where} must be a number, got {type(value).__name__} {value!r:.40}.")
+        shown = f" {value!r:.40}" if isinstance(value, (str, type(None))) else ""  # never the repr of a container
+        raise ValueError(f"{where} must be a number, got {type(value).__name__}{shown}.")
     if kind is int and (isinstance(value, float) and not value.is_integer()):
         raise ValueError(f"{where} must be a whole number, got {value!r}.")
     if not math.isfinite(value):
@@ -81,11 +87,45 @@ def parameter_count(inputs: int, widths, outputs: int = 10) -> int:
     return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
+def depth(obj, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``obj`` (parsed JSON) nests, counted without recursion and without looking past ``limit + 1``."""
+    deepest, todo = 0, [(obj, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level <= limit:
+                todo.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _renamed(body) -> dict:
+    """``body`` with the pre-issue-22 names (``test_acc``, curves ``test_loss``/``test_acc``) under the new ones."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    for old, new in OLD_NAMES.items():
+        if old in body and new not in body:
+            body[new] = body.pop(old)
+    curves = body.get("curves")
+    if isinstance(curves, dict):
+        curves = dict(curves)
+        for old, new in OLD_CURVES.items():
+            if old in curves and new not in curves:
+                curves[new] = curves.pop(old)
+        body["curves"] = curves
+    return body
+
+
 def clean_run(body) -> dict:
     """The run ``body`` (parsed JSON) checked and normalised, or ``ValueError`` naming what is wrong.
 
-    Adds ``parameters`` (computed here from the layer sizes, never trusted from the client).
+    Adds ``parameters`` (computed here from the layer sizes, never trusted from the client). ``val_acc`` is the
+    dashboard's validation accuracy (the old name ``test_acc`` is still accepted, see ``OLD_NAMES``).
     """
+    if depth(body) > MAX_DEPTH:
+        raise ValueError(f"the run nests deeper than {MAX_DEPTH} levels; a run is an object of fields, lists and numbers.")
+    body = _renamed(body)
     _keys(body, "the run", REQUIRED_TOP, REQUIRED_TOP)
     run_id = body["run_id"]
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
@@ -133,7 +173,7 @@ def clean_run(body) -> dict:
         "parameters": parameter_count(hp["inputs"], hp["widths"]),
         "curves": curves,
         "epochs_run": len(curves["train_loss"]),
-        "test_acc": _number(body["test_acc"], "test_acc", float, 0.0, 100.0),  # held out: the dashboard's validation
+        "val_acc": _number(body["val_acc"], "val_acc", float, 0.0, 100.0),  # the dashboard's validation accuracy
         "train_acc": _number(body["train_acc"], "train_acc", float, 0.0, 100.0),
         "seconds": _number(body["seconds"], "seconds", float, 0.0, 1e7),
         "device": _text(body["device"], "device", 40),

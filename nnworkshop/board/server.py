@@ -49,8 +49,12 @@ class RunningBoard:
 
 
 def start_board(store="board.sqlite", *, host: str = "127.0.0.1", port: int | None = None, token: str | None = None,
-                instructor_token: str | None = None, timeout: float = 15) -> RunningBoard:
-    """Serve a board from ``store`` (a path or URL, see ``open_store``) in a thread; return once it answers."""
+                instructor_token: str | None = None, timeout: float = 15, rate_limit=None,
+                check_digits=None) -> RunningBoard:
+    """Serve a board from ``store`` (a path or URL, see ``open_store``) in a thread; return once it answers.
+
+    ``rate_limit``: a ``limits.RateLimit`` (default none here: tests and notebooks post as fast as they like);
+    ``check_digits``: a ``check.CheckDigits`` to score posted weights on (default none)."""
     import uvicorn
 
     from .app import create_app
@@ -60,7 +64,8 @@ def start_board(store="board.sqlite", *, host: str = "127.0.0.1", port: int | No
     class_token = store_obj.token("class_token", token)
     admin = store_obj.token("instructor_token", instructor_token)
     port = port or free_port(host)
-    config = uvicorn.Config(create_app(store_obj, class_token, admin), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(store_obj, class_token, admin, rate_limit=rate_limit, check_digits=check_digits), host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=2)  # long polls are held up to 25 s: end them on stop
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"nnworkshop-board-{port}", daemon=True)
     thread.start()

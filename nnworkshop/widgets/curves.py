@@ -21,9 +21,10 @@ from .runs import Run, color
 
 # sizes for a laptop screen and for a projector (the presenter switch)
 STYLES = {
-    False: {"title": 12, "label": 11, "ticks": 10, "legend": 9, "lw": 1.6, "ms": 4},
-    True: {"title": 17, "label": 16, "ticks": 15, "legend": 13, "lw": 3.5, "ms": 9},
+    False: {"title": 12, "label": 12, "ticks": 12, "legend": 11, "lw": 1.6, "ms": 4, "height": 3.6, "runs": 6},
+    True: {"title": 17, "label": 16, "ticks": 15, "legend": 14, "lw": 3.5, "ms": 9, "height": 3.9, "runs": 4},
 }
+# "runs": the legend names the newest runs only (the rest are counted in one line); "height": inches without it
 
 
 def new_figure() -> Figure:
@@ -66,12 +67,15 @@ def spread_text(runs: list[Run]) -> list[str]:
 def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool = False) -> None:
     """Redraw ``fig``: loss and accuracy per epoch of every visible run, and of ``live`` (the run in progress).
 
-    Solid lines are training data, dashed lines validation data; each line is labelled ``#<run> train loss`` /
-    ``#<run> validation acc`` and so on, in the run's colour. The x axis spans the epochs actually run
+    Solid lines are training data, dashed lines validation data, in the run's colour; the legend (under the
+    accuracy panel, never over a curve) names the newest few runs (``STYLES[...]["runs"]``). The x axis spans the epochs actually run
     (a run stopped at epoch 7 of 40 fills the axis). ``presenter``: large text, thick lines, big markers.
     """
     st = STYLES[bool(presenter)]
-    fig.set_size_inches(10, 4.8 if presenter else 3.8)  # room for the larger text
+    finished = [r for r in runs if r.visible]
+    shown = finished + ([live] if live is not None else [])
+    lines = min(len(shown), st["runs"]) + (len(shown) > st["runs"]) + len(groups(finished))
+    fig.set_size_inches(10, st["height"] + lines * st["legend"] * 1.5 / 72)  # the legend under the panel gets its room
     loss_ax, acc_ax = fig.axes
     for ax in (loss_ax, acc_ax):
         ax.clear()
@@ -82,8 +86,6 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
     key = "\n" if presenter else " "  # on the projector the key gets its own line, so the title fits its panel
     loss_ax.set_title(f"loss{key}(solid: train, dashed: validation)", fontsize=st["title"])
     acc_ax.set_title(f"accuracy %{key}(solid: train, dashed: validation)", fontsize=st["title"])
-    finished = [r for r in runs if r.visible]
-    shown = finished + ([live] if live is not None else [])
     for run in shown:
         draw_history(loss_ax, acc_ax, run.history, color(run.id), f"#{run.id}", lw=st["lw"], ms=st["ms"],
                      test_markers=False)
@@ -93,15 +95,24 @@ def draw(fig: Figure, runs: list[Run], live: Run | None = None, presenter: bool 
         handles.append(Line2D([], [], color=color(members[0].id), lw=8, alpha=0.25))
         labels.append(f"#{members[0].id}–#{members[-1].id} validation acc mean ± sd ({len(members)} seeds)")
     if shown:
-        handles = [Line2D([], [], color=color(r.id), lw=st["lw"]) for r in shown] + handles
-        labels = [r.label() + (" (training)" if r is live else "") for r in shown] + labels
-        acc_ax.legend(handles, labels, fontsize=st["legend"], loc="lower right")
+        named = shown[-st["runs"]:]
+        handles = [Line2D([], [], color=color(r.id), lw=st["lw"]) for r in named] + handles
+        labels = [r.label() + (" (training)" if r is live else "") for r in named] + labels
+        if len(shown) > len(named):
+            handles.append(Line2D([], [], color="none"))
+            labels.append(f"(and {len(shown) - len(named)} earlier run{'s' if len(shown) - len(named) > 1 else ''})")
+        # under the panel, never over the curves
+        acc_ax.legend(handles, labels, fontsize=st["legend"], loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                      frameon=False, borderaxespad=0, borderpad=0)
         last = max(r.history.epochs for r in shown)
         for ax in (loss_ax, acc_ax):
             ax.set_xlim(0.8, max(last, 1) + 0.2)
     else:
         loss_ax.text(0.5, 0.5, "press Train:\ncurves appear here, epoch by epoch", fontsize=st["label"],
                      ha="center", va="center", transform=loss_ax.transAxes, color="gray")
+    # The legend hangs under the axes it is anchored to, so one pass of the constrained layout leaves it a few
+    # pixels short of the picture's bottom edge; a pass now and the one at drawing time put it inside.
+    fig.get_layout_engine().execute(fig)
 
 
 def _band(ax, members: list[Run], st: dict) -> None:

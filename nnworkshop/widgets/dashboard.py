@@ -100,6 +100,7 @@ class ExperimentDashboard(RunActions):
         for picture, kind in zip(self.pictures, ("loss", "acc")):
             picture.add_class("nnw-curves").add_class(f"nnw-{kind}-curves")
         self.curves = W.HBox(self.pictures, layout={"flex_flow": "row wrap", "align_items": "flex-start", "width": "100%"})
+        self.curves.add_class("nnw-curves-row")
         self.spread = W.HTML().add_class("nnw-spread")
         self.presenter = W.ToggleButton(False, description="Presenter", icon="television",
                                         tooltip="large text, thick lines and big markers, for a projector")
@@ -122,13 +123,12 @@ class ExperimentDashboard(RunActions):
         # Rows that wrap: on a narrow screen (a sidebar open, 150 % zoom) the curves move under the controls
         # instead of being squeezed beside them; the run table scrolls sideways inside its own box.
         wrap = {"flex_flow": "row wrap", "align_items": "center", "grid_gap": "0.3em 0.6em"}
-        buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
-        right = W.VBox([buttons, self.status, self.device_box, self.message_box, self.curves, self.spread],
-                       layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
-        runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
-        top = W.HBox([self.controls.box, right], layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
-        self.widget = W.VBox([self.css, top, runs_bar, self.board.widget, self.table.box],
-                             layout={"width": "100%", "max_width": "100%"})
+        self._buttons = W.HBox([self.train_button, self.stop_button, self.progress, self.presenter], layout=wrap)
+        self._right = W.VBox(layout={"flex": "1 1 600px", "min_width": "min(100%, 600px)"})
+        self._runs_bar = W.HBox([W.HTML("<b>Runs</b>"), self.clear_all_button, self.csv_path, self.save_button], layout=wrap)
+        self._top = W.HBox(layout={"flex_flow": "row wrap", "grid_gap": "0.5em 1em", "width": "100%"})
+        self.widget = W.VBox(layout={"width": "100%", "max_width": "100%"})
+        self._arrange(presenter=False)
         self.widget.add_class("nnw-dashboard")
         self._redraw()
         if problem is not None:
@@ -293,6 +293,9 @@ class ExperimentDashboard(RunActions):
         row = R.make_row(run_id, values, history, status, seconds, history.device or self.device.type,
                          group=group, parameters=parameter_count(sizes))
         run = R.Run(row=row, history=history)
+        if self.board.active and status != "diverged":  # the board can score these itself (only weights travel, never code)
+            run.weights = [p.detach().cpu().numpy().copy() for m in model.modules() if isinstance(m, torch.nn.Linear)
+                           for p in (m.weight, m.bias)]
         self.table.add(run)
         self.progress.bar_style = {"done": "success", "stopped": "warning"}.get(status, "danger")
         if status == "diverged":
@@ -339,11 +342,29 @@ class ExperimentDashboard(RunActions):
             lines = C.spread_text([r for r in self.table.runs if r.visible])
             self.spread.value = "<br>".join(html.escape(t) for t in lines)
 
+    def _arrange(self, presenter: bool) -> None:
+        """Lay the parts out: controls beside the curves, the runs below (on a laptop); or, in presenter mode,
+        the results first (buttons, curves, the run table with its accuracies) and the controls under them,
+        so a 1280x720 projector shows what the room looks at without scrolling."""
+        status = [self.status, self.device_box, self.message_box]
+        # beside the curves the controls take 27em of the row's width; under them (a column) their full height
+        self.controls.box.layout.flex = "0 0 auto" if presenter else "0 1 27em"
+        self.controls.box.layout.max_width = "36em" if presenter else None
+        if presenter:  # the device line (said once, long) goes under the table with the controls
+            self._right.children, self._top.children = (), ()
+            self.widget.children = [self.css, self._buttons, self.status, self.message_box, self.curves, self.table.box,
+                                    self.spread, self._runs_bar, self.board.widget, self.device_box, self.controls.box]
+        else:
+            self._right.children = [self._buttons, *status, self.curves, self.spread]
+            self._top.children = [self.controls.box, self._right]
+            self.widget.children = [self.css, self._top, self._runs_bar, self.board.widget, self.table.box]
+
     def _set_presenter(self, on: bool) -> None:
-        """Presenter mode: large text and controls, thick lines and big markers (for a projector)."""
+        """Presenter mode: large text and controls, thick lines and big markers, results first (for a projector)."""
         (self.widget.add_class if on else self.widget.remove_class)("nnw-big")
         self.css.value = presenter_css(on)
-        self._redraw(self._live)
+        self._redraw(self._live)  # first: the pictures moved by _arrange are drawn anew, already large
+        self._arrange(on)
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message = text

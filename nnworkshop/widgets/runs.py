@@ -27,14 +27,18 @@ def color(run_id: int) -> str:
 @dataclass
 class Run:
     """One training run: ``row`` (hyperparameters and results, the keys of ``COLUMNS``),
-    its ``history``, whether its curves are shown, a ``uid`` (so a board counts a resend once)
-    and whether it was ``sent`` to a board."""
+    its ``history``, whether its curves are shown, a ``uid`` (so a board counts a resend once),
+    whether it was ``sent`` to a board, its trained ``weights`` (``[W1, b1, ...]`` NumPy arrays, W of shape
+    (out_features, in_features); kept only when a board is set, so the board can check the run itself) and the
+    accuracy the board measured on them (``checked_acc``)."""
 
     row: dict
     history: History
     visible: bool = True
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
     sent: bool = False
+    weights: list | None = field(default=None, repr=False)
+    checked_acc: float | None = None
 
     @property
     def id(self) -> int:
@@ -97,8 +101,9 @@ class RunTable:
     ``on_change`` is called with no arguments after a run is shown, hidden or cleared.
     """
 
-    HEAD = ("show", "run", "status", "layers", "parameters", "activation", "optimizer", "lr", "batch", "epochs",
-            "dropout", "L2", "digits", "normalised", "seed", "train acc", "val acc", "seconds", "device", "board", "clear")
+    # the accuracies right after the run's number: on a projector the table is cut at its right edge first
+    HEAD = ("show", "run", "status", "val acc", "train acc", "layers", "parameters", "activation", "optimizer", "lr",
+            "batch", "epochs", "dropout", "L2", "digits", "normalised", "seed", "seconds", "device", "board", "clear")
 
     def __init__(self, on_change=lambda: None):
         self.runs: list[Run] = []
@@ -177,16 +182,19 @@ class RunTable:
         clear.add_class("nnw-clear-run")
         status = {"diverged": "<b style='color:#c00'>diverged</b>", "stopped": "<i>stopped</i>"}.get(r["status"], r["status"])
         fmt = lambda x, unit="": "–" if x is None else f"{x:.2f}{unit}"  # noqa: E731
+        board = "–" if not run.sent else "sent" if run.checked_acc is None else f"sent, checked {run.checked_acc:.2f}%"
         texts = [
             f"<span style='color:{color(run.id)}'>&#9632;</span> #{r['run']}", status,
+            fmt(r["test_acc"], "%"), fmt(r["train_acc"], "%"),
             widths_text(r["widths"]), f"{r['parameters']:,}" if r.get("parameters") else "–", r["activation"],
             OPTIMIZERS[r["optimizer"]].label, f"{r['lr']:g}", str(r["batch_size"]), f"{r['epochs_run']}/{r['epochs']}",
             f"{r['dropout']:g}", f"{r['weight_decay']:g}", str(r["train_size"]), "yes" if r["normalize"] else "no",
-            str(r["seed"]), fmt(r["train_acc"], "%"), fmt(r["test_acc"], "%"), f"{r['seconds']:.1f}", r["device"],
-            "sent" if run.sent else "–",
+            str(r["seed"]), f"{r['seconds']:.1f}", r["device"], board,
         ]
         cells = [W.HTML(f"<span style='white-space:nowrap'>{t}</span>") for t in texts]
         cells[0].add_class("nnw-run-id")
         cells[1].add_class("nnw-run-status")
+        cells[2].add_class("nnw-run-val-acc")
+        cells[3].add_class("nnw-run-train-acc")
         cells[-1].add_class("nnw-run-sent")
         return [show, *cells, clear]

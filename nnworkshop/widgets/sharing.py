@@ -11,12 +11,15 @@ import threading
 
 import ipywidgets as W
 
-from ..board.client import BoardError, board_settings, send_run
+from ..board.client import BoardError, board_settings, send_run, send_weights
+from ..grading.protocol import pack
 from .runs import Run
 
 
 def run_payload(run: Run, name: str, inputs: int = 784) -> dict:
-    """What the board stores for ``run``: hyperparameters, per-epoch curves, final accuracies, seconds, device."""
+    """What the board stores for ``run``: hyperparameters, per-epoch curves, final accuracies, seconds, device.
+
+    The dashboard's held-out digits are its validation split, so they travel as ``val_loss`` / ``val_acc``."""
     r, h = run.row, run.history
     hp = {k: r[k] for k in ("hidden_layers", "activation", "optimizer", "lr", "momentum", "batch_size", "epochs",
                             "dropout", "weight_decay", "train_size", "normalize", "seed")}
@@ -24,8 +27,8 @@ def run_payload(run: Run, name: str, inputs: int = 784) -> dict:
     hp["inputs"] = int(inputs)
     return {
         "run_id": run.uid, "name": name, "hyperparameters": hp,
-        "curves": {"train_loss": h.train_loss, "train_acc": h.train_acc, "test_loss": h.test_loss, "test_acc": h.test_acc},
-        "test_acc": r["test_acc"] if r["test_acc"] is not None else 0.0,
+        "curves": {"train_loss": h.train_loss, "train_acc": h.train_acc, "val_loss": h.test_loss, "val_acc": h.test_acc},
+        "val_acc": r["test_acc"] if r["test_acc"] is not None else 0.0,
         "train_acc": r["train_acc"] if r["train_acc"] is not None else 0.0,
         "seconds": r["seconds"], "device": r["device"], "status": r["status"],
     }
@@ -45,6 +48,7 @@ class BoardLink:
         self.inputs = 784  # features per digit, for the parameter count the board computes
         self.thread: threading.Thread | None = None  # the last sending thread
         self.message = ""
+        self.board_checks = True  # False once the board says it has no digits to check runs with
         self._lock = threading.Lock()
         self.send_button = W.Button(description="Send to board", icon="upload", tooltip="send the runs not sent yet")
         self.send_button.add_class("nnw-send")
@@ -74,7 +78,7 @@ class BoardLink:
 
     def _send(self, runs: list[Run]) -> None:
         with self._lock:
-            sent = 0
+            sent = checked = 0
             try:
                 if not self.active:
                     raise BoardError("no board set: pass board=... or set NNWORKSHOP_BOARD (the address the instructor gave).")
@@ -83,11 +87,32 @@ class BoardLink:
                     run.sent = True
                     sent += 1
                     self.on_sent(run)
-            except (BoardError, ValueError) as err:
+                    if run.weights is not None and self.board_checks:  # the board scores them on digits we never had
+                        checked += self._send_weights(run)
+            except BoardError as err:
+                self._say(f"{err}" + (" Press Send to board again then: the runs not sent yet will go." if err.status == 429 else ""),
+                          "#a94442")
+                return
+            except ValueError as err:
                 self._say(f"{err}", "#a94442")
                 return
-            self._say(f"sent {sent} run{'s' if sent != 1 else ''} to the board" if sent else "every run is on the board already",
-                      "#2b6b2b")
+            checks = f" ({checked} checked by the board)" if checked else ""
+            if not self.board_checks:
+                checks = " (this board checks no runs: it has no digits to check with)"
+            self._say(f"sent {sent} run{'s' if sent != 1 else ''} to the board{checks}" if sent
+                      else "every run is on the board already", "#2b6b2b")
+
+    def _send_weights(self, run: Run) -> int:
+        """Send ``run``'s weights; 1 when the board checked them, 0 when it cannot check runs at all."""
+        try:
+            answer = send_weights(self.url, self.token, run.uid, pack(list(run.weights)))
+        except BoardError as err:
+            if err.status == 503:  # no digits on the board's side: stop sending weights to it
+                self.board_checks = False
+                return 0
+            raise
+        run.checked_acc = answer.get("checked_acc")
+        return 1
 
     def _say(self, text: str, colour: str) -> None:
         self.message = text
