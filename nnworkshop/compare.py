@@ -1,4 +1,4 @@
-"""NumPy by hand vs PyTorch, head to head, and fairly: what notebook 05 shows.
+"""NumPy by hand vs PyTorch, head to head, and fairly: what notebook 06 shows.
 
 ``head_to_head`` trains the network written in NumPy (``nnworkshop.scratch``) and the same
 network in torch (``nnworkshop.models.MLP``) from **identical initial weights**, with the same
@@ -11,7 +11,7 @@ once (float64 NumPy, plain SGD against momentum 0.9, different initial weights),
 learner can see what each difference does (docs/original_workshop.md: the workshop this course
 grew from ran exactly that race). Every sentence ``conclusion()`` writes is computed
 from the numbers measured in that run; nothing is assumed about which library wins. Who was faster is
-``speed.race``'s call on the per-epoch times, the rule notebook 06 and ``nnworkshop bench`` use too: "too close
+``speed.race``'s call on the per-epoch times, the rule notebook 08 and ``nnworkshop bench`` use too: "too close
 to call" when the epochs' spread includes no difference.
 """
 

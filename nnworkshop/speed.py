@@ -1,5 +1,5 @@
-"""Which of two timed things was faster, and whether the noise lets us say so: the one rule that notebook 05,
-notebook 06 and ``nnworkshop bench`` use for every "faster", "slower" and "too close to call".
+"""Which of two timed things was faster, and whether the noise lets us say so: the one rule that notebook 06,
+notebook 08 and ``nnworkshop bench`` use for every "faster", "slower" and "too close to call".
 
 One timing says little on a laptop that is also running a browser: the same race measured twice has come out
 "PyTorch 1.05x faster" and then "NumPy 1.95x faster". So a verdict is made from repeated measurements

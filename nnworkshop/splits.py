@@ -2,7 +2,7 @@
 is measured once, at the end, on a choice it had no part in.
 
 Choosing the best of several runs by their test accuracy and then reporting that accuracy overstates what the
-chosen settings will do on new digits (notebook 04 measures by how much). ``validation_split`` keeps the two
+chosen settings will do on new digits (notebook 05 measures by how much). ``validation_split`` keeps the two
 roles apart; it works on ``(X, y)`` NumPy arrays and torch tensors alike (it only indexes them), and the same
 seed always carves out the same digits.
 """

@@ -21,7 +21,7 @@ from .mnist_files import ENV_VAR, describe_source
 from .synthetic import write_synthetic_mnist
 
 FLAG = "NNWORKSHOP_STANDIN_DIGITS"
-# Large enough for every notebook's full-mode limits (05 takes 5,000 / 1,000); seconds to write.
+# Large enough for every notebook's full-mode limits (06 takes 5,000 / 1,000); seconds to write.
 N_TRAIN, N_TEST = 6000, 1000
 NOTICE = (
     "real MNIST not found: notebooks ran on synthetic digits; "

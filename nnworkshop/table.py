@@ -1,6 +1,6 @@
 """``Table``: rows of numbers printed as an aligned text table, for notebooks (``print(t)`` or a cell's last line).
 
-Notebook 04 prints its runs' final numbers with ``of_runs``; ``compare.table`` prints the NumPy-vs-torch
+Notebook 05 prints its runs' final numbers with ``of_runs``; ``compare.table`` prints the NumPy-vs-torch
 head-to-heads. One formatter, so every table in the course reads the same way.
 """
 

@@ -1,4 +1,4 @@
-"""Timing a piece of work fairly: the clock ``nnworkshop bench`` and ``nnworkshop.compare`` (notebook 05) share.
+"""Timing a piece of work fairly: the clock ``nnworkshop bench`` and ``nnworkshop.compare`` (notebook 06) share.
 
 ``timed`` waits for the device before starting and before stopping the clock (on a GPU, timing without that
 measures how fast work is queued, not done); ``time_epochs`` adds a warm-up epoch that also measures memory;

@@ -85,7 +85,7 @@ print(f"matplotlib   {matplotlib.__version__}")
 # `nnworkshop` picks the first one available in that order and tells you why. You can force a choice by
 # setting the environment variable `NNWORKSHOP_DEVICE=cpu` (or `cuda`, `mps`) before starting Jupyter.
 #
-# No GPU? That is fine: every notebook in this course runs on a laptop CPU, and notebook 05 measures whether
+# No GPU? That is fine: every notebook in this course runs on a laptop CPU, and notebook 06 measures whether
 # a framework is even faster than NumPy for networks this small.
 
 # %%

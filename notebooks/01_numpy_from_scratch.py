@@ -485,7 +485,7 @@ for name, err in errors.items():
 assert max(errors.values()) < 1e-6
 
 # %% [markdown]
-# Finally `scratch.fit` is the mini-batch training loop we use for MNIST in notebook 05: it shuffles, batches,
+# Finally `scratch.fit` is the mini-batch training loop we use for MNIST in notebook 06: it shuffles, batches,
 # calls the optimizer and records per-epoch loss and accuracy in a `History`. `scratch.xor_net` builds the
 # 2-4-2 network of section 3; with `init=0.01` it gets stuck as above, with Xavier it learns.
 
@@ -512,4 +512,4 @@ print(f"this notebook's code ran in {time.perf_counter() - notebook_start:.0f} s
 # - Break `backward` on purpose (drop the `/ n`, or forget the sigmoid's derivative) and watch the gradient
 #   check catch it.
 #
-# Next: **02_mnist**, real handwritten digits.
+# Next: **02_autograd**, the backward pass written once and for all: an engine that finds every gradient.

@@ -28,7 +28,7 @@
 # - The grader runs your notebook top to bottom on a CPU with a time limit (60 s per cell): keep the
 #   training small (a few epochs of a small network take seconds). Use `num_workers=0`.
 # - Choose your settings on a **validation split**: training digits you hold out from training
-#   (`nnworkshop.splits.validation_split`, as notebooks 03 and 04 do). The grader's hidden digits play the part
+#   (`nnworkshop.splits.validation_split`, as notebooks 04 and 05 do). The grader's hidden digits play the part
 #   of the test set: measured once, after every choice is made.
 #
 # `check("q6")` gives quick feedback on training digits, **not your grade**.

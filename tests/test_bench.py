@@ -42,7 +42,7 @@ def test_python_dash_m_json_has_every_field(tmp_path):
         assert r["speedup_vs_a"] == pytest.approx(out["results"]["a"]["median_s"] / r["median_s"])
         assert r["over_floor"] == pytest.approx(r["median_s"] / out["results"]["d"]["median_s"])
     assert out["results"]["a"]["speedup_vs_a"] == pytest.approx(1.0)
-    # the verdicts come from the rounds (speed.race), the rule notebooks 05 and 06 use
+    # the verdicts come from the rounds (speed.race), the rule notebooks 06 and 08 use
     assert out["results"]["a"]["verdict_vs_a"] is None
     for key in ("b", "c", "d", "d_numpy"):
         expected = race("(a)", out["results"]["a"]["seconds"], f"({key})", out["results"][key]["seconds"]).sentence()

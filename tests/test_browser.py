@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: JupyterLab on localhost, notebook 04 in headless Debian Chromium.
+"""The dashboard in a real browser: JupyterLab on localhost, notebook 05 in headless Debian Chromium.
 
 Runs the notebook's dashboard cell (found by its content), moves the epochs slider, trains
 twice and checks that the run table and the live curves appear. The screenshot after the
@@ -19,7 +19,7 @@ from browser_helpers import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_experiments.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_experiments.ipynb"
 MARKER = "dashboard = ExperimentDashboard()"  # the dashboard cell, the one code cell that builds it plainly
 SECOND = 1000  # Playwright counts milliseconds
 

@@ -1,4 +1,4 @@
-"""No notebook chooses on the test set: notebooks 03 and 04 train, compare and choose on validation digits, and
+"""No notebook chooses on the test set: notebooks 04 and 05 train, compare and choose on validation digits, and
 measure the test digits once, at the end.
 
 Read from the notebooks' code (their py:percent twins), not from a promise: every place a test-set name is read
@@ -34,7 +34,7 @@ def reads_of_test_set(source: str) -> dict:
             trained.append((node.lineno, _call_name(node)))
         if not (isinstance(node, ast.Name) and node.id in TEST_NAMES and isinstance(node.ctx, ast.Load)):
             continue
-        if isinstance(parents.get(node), ast.Call) and parents[node].func is node:  # 03's function test(...)
+        if isinstance(parents.get(node), ast.Call) and parents[node].func is node:  # 04's function test(...)
             continue
         call, up = None, parents.get(node)
         while up is not None and call is None:  # the innermost call that reads it, not inside len()/print()
@@ -59,7 +59,7 @@ def _source(stem: str) -> str:
     return (ROOT / "notebooks" / f"{stem}.py").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("stem, measure", [("03_pytorch_mlp", "test"), ("04_experiments", "evaluate")])
+@pytest.mark.parametrize("stem, measure", [("04_pytorch_mlp", "test"), ("05_experiments", "evaluate")])
 def test_the_test_set_is_measured_once_after_every_choice(stem, measure):
     reads = reads_of_test_set(_source(stem))
     assert reads["choices"] == [], f"{stem} trains or chooses on test digits at lines {reads['choices']}"

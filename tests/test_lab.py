@@ -93,7 +93,7 @@ def test_the_file_browser_shows_both_folders(course_lab, tmp_path):
             page.locator(".jp-Notebook").first.wait_for()
             assert "00_setup.ipynb" in page.locator(".lm-TabBar-tabLabel").all_inner_texts()
             items = page.locator(".jp-FileBrowser .jp-DirListing-item .jp-DirListing-itemText")
-            items.filter(has_text="02_mnist.ipynb").first.wait_for()  # the browser shows notebooks/ first
+            items.filter(has_text="03_mnist.ipynb").first.wait_for()  # the browser shows notebooks/ first
             listed = items.all_inner_texts()
             page.screenshot(path=str(shots / "lab_notebooks.png"))
             assert not [n for n in listed if n.endswith(".py")], listed

@@ -43,13 +43,13 @@ def test_every_notebook_starts_with_its_links_and_the_setup_cell(ipynb):
 
 def test_links_name_the_published_repository_and_branch():
     publish = links.Publish("https://github.com/someone/course", "spring", "https://hub.uni.example")
-    path = "notebooks/03_pytorch_mlp.ipynb"
+    path = "notebooks/04_pytorch_mlp.ipynb"
     assert publish.colab(path) == f"https://colab.research.google.com/github/someone/course/blob/spring/{path}"
     assert publish.binder(path) == (
-        "https://mybinder.org/v2/gh/someone/course/spring?urlpath=lab%2Ftree%2Fnotebooks%2F03_pytorch_mlp.ipynb")
+        "https://mybinder.org/v2/gh/someone/course/spring?urlpath=lab%2Ftree%2Fnotebooks%2F04_pytorch_mlp.ipynb")
     assert publish.nbgitpuller(path) == (
         "https://hub.uni.example/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fsomeone%2Fcourse"
-        "&branch=spring&urlpath=lab%2Ftree%2Fcourse%2Fnotebooks%2F03_pytorch_mlp.ipynb")
+        "&branch=spring&urlpath=lab%2Ftree%2Fcourse%2Fnotebooks%2F04_pytorch_mlp.ipynb")
     assert publish.install_spec == "git+https://github.com/someone/course@spring"
     assert "[lab]" not in links.setup_source(publish)  # Colab has its own Jupyter
 
@@ -74,7 +74,7 @@ def test_a_changed_repository_makes_every_link_stale_until_links_is_run(course_c
     old = links.read_publish(pyproject).repository
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(f'Repository = "{old}"', 'Repository = "https://github.com/fork/course"'))
     stale = links.run(course_copy, check=True)
-    assert "README.md" in stale and "notebooks/03_pytorch_mlp.ipynb" in stale
+    assert "README.md" in stale and "notebooks/04_pytorch_mlp.ipynb" in stale
     assert any("exercises/q1_activations" in s for s in stale) and "solutions/q1_activations.ipynb" in stale
     links.run(course_copy)
     assert links.run(course_copy, check=True) == []
@@ -159,8 +159,8 @@ def test_no_hub_link_until_a_hub_is_configured(tmp_path):
         text = path.read_text(encoding="utf-8")
         assert "example.edu" not in text and "git-pull?" not in text, f"{path.name} shows a hub nobody configured"
     hub = links.Publish(publish.repository, publish.branch, "https://hub.uni.example")
-    assert "[JupyterHub](https://hub.uni.example/hub/user-redirect/git-pull?" in hub.line("notebooks/02_mnist.ipynb")
-    assert "JupyterHub" not in publish.line("notebooks/02_mnist.ipynb")
+    assert "[JupyterHub](https://hub.uni.example/hub/user-redirect/git-pull?" in hub.line("notebooks/03_mnist.ipynb")
+    assert "JupyterHub" not in publish.line("notebooks/03_mnist.ipynb")
     assert "| JupyterHub |" in links.readme_table(hub, ROOT) and "JupyterHub" not in links.readme_table(publish, ROOT)
 
 

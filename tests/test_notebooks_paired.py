@@ -82,8 +82,8 @@ def test_course_notebooks_exist():
     """The course outline: one paired notebook per section, in order."""
     names = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     expected = {
-        "00_setup", "01_numpy_from_scratch", "02_mnist", "03_pytorch_mlp",
-        "04_experiments", "05_numpy_vs_pytorch", "06_distributed", "07_summary",
+        "00_setup", "01_numpy_from_scratch", "03_mnist", "04_pytorch_mlp",
+        "05_experiments", "06_numpy_vs_pytorch", "08_distributed", "09_summary",
     }
     missing = expected - names
     assert not missing, f"notebooks/ lacks {sorted(missing)}"

@@ -112,7 +112,7 @@ def _answer_lines(name: str) -> list[str]:
 
 def test_no_solution_is_published(site):
     """No solution page; no exercise page shows its answers. (The notebooks may teach the same lines:
-    notebook 03 writes the training step that exercise q4 asks for.)"""
+    notebook 04 writes the training step that exercise q4 asks for.)"""
     import html as html_lib
 
     assert not (site / "solutions").exists() and not list(site.rglob("*solution*.html"))

@@ -1,4 +1,4 @@
-"""The one rule for "faster", "slower" and "too close to call" (notebooks 05 and 06, nnworkshop bench)."""
+"""The one rule for "faster", "slower" and "too close to call" (notebooks 06 and 08, nnworkshop bench)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""nnworkshop.table: the one text-table formatter (notebook 04's runs, notebook 05's head-to-heads)."""
+"""nnworkshop.table: the one text-table formatter (notebook 05's runs, notebook 06's head-to-heads)."""
 
 import pytest
 

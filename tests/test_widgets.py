@@ -355,7 +355,7 @@ def test_dashboard_learns_real_digits(real_mnist_root):
 
 def test_the_dashboard_scores_runs_on_validation_digits_and_never_loads_the_test_set(synthetic_mnist_root, monkeypatch):
     """Every run on the dashboard (and so on the class board) is a choice: it is scored on validation digits
-    set aside from the training file; the test digits are for the one final measurement (notebook 04)."""
+    set aside from the training file; the test digits are for the one final measurement (notebook 05)."""
     from nnworkshop import data as D
     from nnworkshop.widgets import digits
 

@@ -31,9 +31,9 @@ html_show_sourcelink = False
 # Widget outputs (progress bars, the dashboard) show their text form; the dashboard needs a live kernel anyway.
 nb_ipywidgets_js = {}
 # A widget on a static page is a script tag that draws nothing, and the widget *state* the kernel left (the
-# dashboard's was 780 KB of notebook 04's page) would be shipped with it: show each output's text form instead
+# dashboard's was 780 KB of notebook 05's page) would be shipped with it: show each output's text form instead
 # (a progress bar's last line), and publish no widget state. The dashboard itself is shown as a picture
-# (website/build.py puts it on 04's page).
+# (website/build.py puts it on 05's page).
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 
 html_static_path = ["_static"]

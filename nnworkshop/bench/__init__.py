@@ -16,7 +16,7 @@ in rounds (a, b, c, d, a, b, c, d, ...), so that a busy spell on a shared machin
 alike; the table shows the median. Absolute seconds vary between runs on shared machines: read the
 ratios, which are measured in the same process seconds apart.
 
-The clock (``nnworkshop.timing``) is the one ``nnworkshop.compare`` and notebook 05 use, so the learner's table
+The clock (``nnworkshop.timing``) is the one ``nnworkshop.compare`` and notebook 06 use, so the learner's table
 and this benchmark measure the same thing. ``contenders`` holds the four loops, ``machine`` the machine's facts
 and the import cost, ``report`` the run, the table and the command line.
 """

@@ -131,7 +131,7 @@ def format_report(out: dict) -> str:
     d = out["results"].get("d")
     verdicts = [f"  ({key}) against (a): {r['verdict_vs_a']}" for key, r in out["results"].items() if r.get("verdict_vs_a")]
     if verdicts:
-        lines += ["", "  Who is faster, round by round (the rule notebooks 05 and 06 use; 'too close to call' when the "
+        lines += ["", "  Who is faster, round by round (the rule notebooks 06 and 08 use; 'too close to call' when the "
                       "rounds' spread includes no difference):", *verdicts]
     if out.get("load_warning"):
         lines += ["", f"  Note: {out['load_warning']}."]

@@ -12,7 +12,7 @@ N_VAL = 5000  # validation digits set aside from MNIST's training file (a tenth 
 def load_mnist(root=None):
     """``(X_train, y_train, X_val, y_val)``: MNIST's training file (``nnworkshop.data.mnist_tensors``, normalised,
     flat) less a seeded validation split (``nnworkshop.splits``). The test digits are never loaded here: they are
-    for the one final measurement of a chosen setting (notebook 04)."""
+    for the one final measurement of a chosen setting (notebook 05)."""
     from ..data import mnist_tensors
     from ..splits import validation_split
 

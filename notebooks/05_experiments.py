@@ -15,13 +15,13 @@
 # ---
 
 # %% [markdown]
-# # 04 · Experiments: turning the knobs
+# # 05 · Experiments: turning the knobs
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/04_experiments.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F04_experiments.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/05_experiments.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F05_experiments.ipynb)
 # <!-- /launch -->
 #
-# The network of notebook 03 is one choice among many. Here we change one thing at a time and measure what
+# The network of notebook 04 is one choice among many. Here we change one thing at a time and measure what
 # it does, which is most of what practical deep learning is.
 #
 # **You will learn** how these affect accuracy:
@@ -83,8 +83,8 @@ from nnworkshop.config import show_quick_mode_banner
 show_quick_mode_banner()
 
 # %% [markdown]
-# The whole set as tensors on the device (notebook 02): `nnworkshop.training.fit` is the same loop as
-# notebook 03's `train_one_epoch` / `test` (03 printed its epoch loop), but slices mini-batches straight out
+# The whole set as tensors on the device (notebook 03): `nnworkshop.training.fit` is the same loop as
+# notebook 04's `train_one_epoch` / `test` (04 printed its epoch loop), but slices mini-batches straight out
 # of one tensor instead of going through a `DataLoader` that fetches and transforms digits one by one.
 # (`nnworkshop bench` measures how much time that saves on your machine.)
 
@@ -100,7 +100,7 @@ print(f"{len(train[0]):,} training digits, {len(val[0]):,} validation digits (ev
 # %% [markdown]
 # ## Baseline vs dropout + Adam
 #
-# The baseline is notebook 03's network and optimizer. The challenger is the same network with dropout 0.3
+# The baseline is notebook 04's network and optimizer. The challenger is the same network with dropout 0.3
 # (`WorkshopDropoutMLP`) trained with `Adam(lr=0.001)`:
 #
 # - **Dropout** zeroes a random 30 % of the hidden units at every training step (and scales the rest up to
@@ -365,7 +365,7 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on thi
 #   validation loss start rising while its training loss keeps falling (overfitting)? Does dropout delay it?
 # - Double the batch size and the learning rate together: does the curve stay the same?
 #
-# Next: **05_numpy_vs_pytorch**, a fair race between the network of notebook 01 and PyTorch.
+# Next: **06_numpy_vs_pytorch**, a fair race between the network of notebook 01 and PyTorch.
 
 # %% [markdown]
 # ## Joining a class board

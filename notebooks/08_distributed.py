@@ -15,10 +15,10 @@
 # ---
 
 # %% [markdown]
-# # 06 · Beyond one device: data-parallel training, checkpoints, TensorBoard
+# # 08 · Beyond one device: data-parallel training, checkpoints, TensorBoard
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_distributed.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_distributed.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/08_distributed.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F08_distributed.ipynb)
 # <!-- /launch -->
 #
 # Real networks train on several GPUs or machines, for hours, and people watch the curves while they do.
@@ -103,7 +103,7 @@ print(f"{len(X):,} training digits; MLP {sizes}: {n_params:,} parameters; {epoch
 # %% [markdown]
 # ## 2. What one step of DDP does
 #
-# One process (notebook 03) takes a **global batch** of 64 digits, computes the mean loss, its gradient, and
+# One process (notebook 04) takes a **global batch** of 64 digits, computes the mean loss, its gradient, and
 # steps. With DDP and *P* processes, each process takes its own contiguous part of the *same* global batch
 # (`distributed.shard`), and computes the gradient of its part. DDP then **all-reduces** the gradients: every
 # process sends its gradient and receives the average of all of them, while backward is still running. Every
@@ -317,7 +317,7 @@ assert same_weights and h3_2.train_loss == h5.train_loss and h3_2.train_acc == h
 # TensorBoard is the field's usual dashboard for training curves. `TensorBoardLogger` is a `fit` callback that
 # writes each epoch's loss, accuracy and learning rate, and at the end the run's settings (the HPARAMS tab)
 # with its final numbers. `write_history` writes any finished run the same way (a NumPy run, or a run from
-# notebook 04's dashboard: `write_history(run.history, ...)`).
+# notebook 05's dashboard: `write_history(run.history, ...)`).
 
 # %%
 from nnworkshop.tensorboard_log import TensorBoardLogger

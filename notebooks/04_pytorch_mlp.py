@@ -15,10 +15,10 @@
 # ---
 
 # %% [markdown]
-# # 03 · A multi-layer perceptron in PyTorch
+# # 04 · A multi-layer perceptron in PyTorch
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/03_pytorch_mlp.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F03_pytorch_mlp.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/04_pytorch_mlp.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F04_pytorch_mlp.ipynb)
 # <!-- /launch -->
 #
 # In notebook 01 we wrote every derivative by hand. PyTorch computes them for us (**autograd**), runs on a
@@ -86,9 +86,9 @@ show_quick_mode_banner()
 #
 # - **training** digits: the network learns its weights from them;
 # - **validation** digits, set aside from the training file: we watch them after every epoch and make every
-#   choice on them (how long to train, and in notebook 04 the size, the learning rate...);
+#   choice on them (how long to train, and in notebook 05 the size, the learning rate...);
 # - **test** digits: measured **once**, at the very end, on the settings already chosen. A number we used to
-#   choose is no longer a fair estimate of how the network does on new digits (notebook 04 measures by how much).
+#   choose is no longer a fair estimate of how the network does on new digits (notebook 05 measures by how much).
 #
 # `random_split` draws the validation digits at random, with a seeded generator so that every run sets aside
 # the same ones. A `DataLoader` then serves the training digits in shuffled **mini-batches** of 64 images: each
@@ -141,7 +141,7 @@ print(f"{sum(p.numel() for p in model.parameters()):,} trainable parameters")
 
 # %% [markdown]
 # `nnworkshop.models.WorkshopMLP` is this same network (and `nnworkshop.models.MLP(sizes, activation, dropout)`
-# the general version notebook 04 experiments with).
+# the general version notebook 05 experiments with).
 #
 # Loss and optimizer: cross-entropy, and stochastic gradient descent with learning rate
 # 0.01 and **momentum** 0.9 (each step keeps 90 % of the previous step's direction, which smooths and speeds
@@ -264,7 +264,7 @@ print(f"test accuracy {test_acc:.2f} % on {len(test_set):,} digits never used fo
       f"(validation after the last epoch: {history.test_acc[-1]:.2f} %)")
 
 # %% [markdown]
-# From notebook 04 on, the course trains with `nnworkshop.training.fit`. It is the same loop as
+# From notebook 05 on, the course trains with `nnworkshop.training.fit`. It is the same loop as
 # `train_one_epoch` above (forward, loss, `zero_grad`, `backward`, `step`), over mini-batches sliced out of
 # one tensor instead of a `DataLoader`, plus machinery around it: a progress bar, a check for a loss that
 # became NaN, Ctrl-C handling, checkpoints to resume from. Its epoch loop, printed from the library's source:
@@ -328,4 +328,4 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on thi
 # - Find the test digits the network is most confident about *and wrong*: sort by the probability of the
 #   predicted class among the mistakes. Are the labels even right?
 #
-# Next: **04_experiments**, turning every knob of the network and the training.
+# Next: **05_experiments**, turning every knob of the network and the training.

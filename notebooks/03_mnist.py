@@ -15,10 +15,10 @@
 # ---
 
 # %% [markdown]
-# # 02 · MNIST: the handwritten digits
+# # 03 · MNIST: the handwritten digits
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/02_mnist.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F02_mnist.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/03_mnist.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F03_mnist.ipynb)
 # <!-- /launch -->
 #
 # XOR had four samples. Real problems have thousands. MNIST is the classic first real dataset: 28×28
@@ -231,7 +231,7 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on thi
 # - Plot the *average* image of each digit: `X_train[y_train == d].mean(0).reshape(28, 28)`. Which digits
 #   look alike on average?
 # - What would the first layer see without normalisation? To find out in training, undo it,
-#   `X_raw = X_train * data.STD + data.MEAN` (pixels back in $[0, 1]$), and train with `training.fit` (notebook 03) on
+#   `X_raw = X_train * data.STD + data.MEAN` (pixels back in $[0, 1]$), and train with `training.fit` (notebook 04) on
 #   `(X_raw, y_train)` next to `(X_train, y_train)`.
 #
-# Next: **03_pytorch_mlp**, a network that learns to read these digits.
+# Next: **04_pytorch_mlp**, a network that learns to read these digits.

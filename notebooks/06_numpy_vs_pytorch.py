@@ -15,14 +15,14 @@
 # ---
 
 # %% [markdown]
-# # 05 · NumPy by hand vs PyTorch: a fair race
+# # 06 · NumPy by hand vs PyTorch: a fair race
 #
 # <!-- launch: written by `nnworkshop links` from pyproject.toml; edit there -->
-# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/05_numpy_vs_pytorch.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F05_numpy_vs_pytorch.ipynb)
+# **Run it:** [Open in Colab](https://colab.research.google.com/github/nnworkshop/nnworkshop/blob/main/notebooks/06_numpy_vs_pytorch.ipynb) · [Binder](https://mybinder.org/v2/gh/nnworkshop/nnworkshop/main?urlpath=lab%2Ftree%2Fnotebooks%2F06_numpy_vs_pytorch.ipynb)
 # <!-- /launch -->
 #
 # We now have the same network twice: written by hand in NumPy (notebook 01, `nnworkshop.scratch`) and in
-# PyTorch (notebook 03). How do they compare in accuracy and in speed?
+# PyTorch (notebook 04). How do they compare in accuracy and in speed?
 #
 # Such a race is easy to get wrong without noticing: two networks that start from different weights, plain SGD
 # on one side and momentum on the other, different shuffles, a NumPy network computing in float64 by accident
@@ -166,7 +166,7 @@ print(fair.table())
 
 # %% [markdown]
 # The conclusion below is not written in advance: it is built from the numbers just measured. Who was faster
-# is decided epoch by epoch (`nnworkshop.speed`, the rule notebook 06 and `nnworkshop bench` use too): a
+# is decided epoch by epoch (`nnworkshop.speed`, the rule notebook 08 and `nnworkshop bench` use too): a
 # library is called faster only when every epoch's ratio says so by more than 5 %; otherwise the verdict is
 # "too close to call", because one noisy epoch on a busy laptop can flip a small difference.
 
@@ -220,7 +220,7 @@ print(f"after {len(h.train_acc)} epochs: train accuracy {h.train_acc[-1]:.2f} %,
 # %% [markdown]
 # A training accuracy well above the test accuracy is **overfitting**: with only a few thousand training
 # digits, the network starts memorising them, and what it memorises does not carry over to digits it has
-# not seen. More data, regularisation (notebook 04) or fewer epochs narrow the gap; for the race it does
+# not seen. More data, regularisation (notebook 05) or fewer epochs narrow the gap; for the race it does
 # not matter, as both libraries memorise the same way.
 
 
@@ -300,5 +300,5 @@ print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on thi
 #   weights: when does PyTorch overtake NumPy on your CPU?
 # - Switch the fair race to `optimizer="adam", lr=0.001`: do the two still agree to rounding?
 #
-# Next: **06_distributed**, training on more than one device; then **07_summary**, what you learned and the
-# exercises.
+# Next: **07_convolutions**, layers that look at pixels in their neighbourhood: a convolution by hand, then in
+# PyTorch.
