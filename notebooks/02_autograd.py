@@ -200,8 +200,8 @@ print(inspect.getsource(autograd_mlp.EngineMLP.__call__))
 print(inspect.getsource(cross_entropy))
 
 # %% [markdown]
-# `trace` lists the recorded graph as data (nodes and edges) and `plots.computation_graph` draws it, inputs on
-# the left, the loss on the right. Orange: the weights (leaves with `requires_grad=True`); grey: data and
+# `trace` lists the recorded graph as data (nodes and edges) and `plots.computation_graph` draws it, inputs at
+# the top, the loss at the bottom. Orange: the weights (leaves with `requires_grad=True`); grey: data and
 # constants (the 1/N of the mean); blue: operations.
 
 # %%

@@ -240,7 +240,7 @@ def test_trace_gives_the_graph_as_data_and_plots_draw_it():
     fig = plots.computation_graph(nodes, edges)
     assert isinstance(fig, Figure)
     drawn = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # the arrows are empty annotations
-    assert len(drawn) == len(nodes) and "W\n2x3" in drawn
+    assert len(drawn) == len(nodes) and "W  (2x3)" in drawn
     with pytest.raises(ValueError, match="after its inputs"):
         plots.computation_graph(nodes, [(3, 1)])
 
