@@ -6,6 +6,8 @@ feedback alike, under every seed."""
 from __future__ import annotations
 
 import csv
+import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +158,25 @@ def test_the_solution_and_each_mistake_get_one_score_and_one_hint_under_every_se
             scores[name].add(earned)
     assert scores == {"solution": {10.0}, "flipped": {5.0}, "padded": {8.0}}, scores
 
+
+def test_the_q8_autograder_grades_the_notebook_its_name_says(tmp_path):
+    """``nnworkshop autograder build --course course --exercise q8``, run as Gradescope runs it, on two notebooks: it
+    grades the one whose file name says q8 (an exercise of the course), and the feedback names the flipped filter."""
+    from test_grading_gradescope import _autograder, _run
+
+    from nnworkshop.cli import main as nnworkshop_main
+
+    zip_path = tmp_path / "autograder.zip"
+    assert nnworkshop_main(["autograder", "build", "--course", str(COURSE), "--exercise", "q8", "--out", str(zip_path),
+                            "--seed", "3"]) == 0
+    with zipfile.ZipFile(zip_path) as zf:
+        assert {"grading-course/q8/checks.py", "grading-course/q8/exercise.toml"} <= set(zf.namelist())
+    flipped, other = tmp_path / "q8_flipped.ipynb", tmp_path / "aaa_notes.ipynb"
+    jupytext.write(jupytext.reads(_variant(FLIP), fmt="py:percent"), flipped)
+    shutil.copyfile(ROOT / "exercises" / "q8_convolution.ipynb", other)  # first by name, but not named q8
+    proc, result = _run(_autograder(tmp_path / "run", zip_path, flipped, other))
+    assert proc.returncode == 0, proc.stderr
+    assert result["score"] == 5.0 and result["extra_data"]["exercise"] == "q8", result
+    assert "graded q8_flipped.ipynb (its name says q8)" in result["output"], result["output"]
+    failed = {t["name"]: t["output"] for t in result["tests"] if t["status"] == "failed"}
+    assert len(failed) == 2 and all("your filter is flipped" in text for text in failed.values()), failed
