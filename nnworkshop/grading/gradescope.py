@@ -138,11 +138,13 @@ def _pick(notebooks: list[Path], exercise: str | None, course=None) -> tuple[Pat
 
     if len(notebooks) == 1:
         return notebooks[0], ""
-    try:
-        names = list(resolve(course).exercises)
-    except CourseError:  # grading says so for the chosen notebook
-        names = [exercise]
-    named = [p for p in notebooks if exercise and name_exercise(p, names) == exercise]
+    named = []
+    if exercise:
+        try:
+            names = list(resolve(course).exercises)
+        except CourseError:  # grading the chosen notebook says so
+            names = [exercise]
+        named = [p for p in notebooks if name_exercise(p, names) == exercise]
     chosen = (named or notebooks)[0]
     return chosen, (f"{len(notebooks)} notebooks were submitted; graded {chosen.name} "
                     f"({'its name says ' + exercise if named else 'the first by name'}).")
