@@ -168,9 +168,13 @@ def test_atomic_write_keeps_the_mode_and_never_follows_a_planted_partial_file(tm
 # ---------------------------------------------------------------- seed and exercise flags
 
 
-def test_name_exercise_reads_q_tokens_only():
-    assert [name_exercise(n) for n in ("q3_backprop.ipynb", "alice-Q3.ipynb", "q3.py", "faq3.ipynb", "q31.ipynb",
-                                       "q1_vs_q3.ipynb", "alice.ipynb")] == ["q3", "q3", "q3", None, None, None, None]
+def test_name_exercise_reads_the_courses_exercise_names_only():
+    from nnworkshop.grading.course import resolve
+
+    names = list(resolve().exercises)  # the repository's course: q1..q6 and q8
+    assert [name_exercise(n, names) for n in ("q3_backprop.ipynb", "alice-Q3.ipynb", "q3.py", "faq3.ipynb", "q31.ipynb",
+                                              "q1_vs_q3.ipynb", "alice.ipynb", "bob_q8.ipynb", "q7_x.ipynb")] == [
+        "q3", "q3", "q3", None, None, None, None, "q8", None]
 
 
 def test_seed_is_recorded_and_reproduces_the_hidden_inputs(tmp_path):

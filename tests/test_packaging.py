@@ -212,12 +212,15 @@ def test_a_built_wheel_carries_the_exercises_and_public_checks_but_no_hidden_che
         names = zf.namelist()
         texts = {n: zf.read(n).decode("utf-8", errors="replace") for n in names if n.endswith((".py", ".ipynb", ".toml"))}
     assert "nnworkshop/grading/public.py" in names and "nnworkshop/grading/checking.py" in names
-    shipped = sum(n.startswith("nnworkshop/course_exercises/") and n.endswith(".ipynb") for n in names)
-    assert shipped == len(list((ROOT / "solutions").glob("*.ipynb")))  # one exercise per solution
+    exercises = tomllib.loads((ROOT / "course" / "course.toml").read_text(encoding="utf-8"))["exercises"]
+    assert sum(n.startswith("nnworkshop/course_exercises/") and n.endswith(".ipynb") for n in names) == len(exercises) == 8
+    assert {"nnworkshop/course_exercises/q8_convolution.ipynb", "nnworkshop/grading/public_q8.py"} <= set(names)
     assert not [n for n in names if "_hidden" in n or n.endswith(("exercise.toml", "course.toml", "reference.py"))]
     # what only the course folder knows: its reference answers' code and its checks' point tables and edge cases
     secrets = {"return dout @ w, dout.T @ x, dout.sum(axis=0)": "course/reference.py", "EDGE_DIMS": "course/q3/checks.py",
-               "def torch_steps(": "course/reference.py", "linear_backward = 3": "course/q3/exercise.toml"}
+               "def torch_steps(": "course/reference.py", "linear_backward = 3": "course/q3/exercise.toml",
+               "conv2d(xt, wt, bt,": "course/reference.py", "PADDED = ((2, 3, 7, 6": "course/q8/checks.py",
+               "conv_backward_dx = 2": "course/q8/exercise.toml"}
     for marker, where in secrets.items():
         assert marker in (ROOT / where).read_text(encoding="utf-8")
         assert not [n for n, t in texts.items() if marker in t], (marker, [n for n, t in texts.items() if marker in t])

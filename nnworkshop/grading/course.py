@@ -11,7 +11,7 @@
                           when a check reads the unseen digits; [points]: points per check id
         checks.py         CHECKS = [Check(id, title, run), ...]: the hidden checks (``grading.checking``)
         public.py         (optional) CHECKS = [PublicCheck(...)]: what check("q3") runs in the learner's notebook,
-                          copied beside the exercise notebook by `exercises build` (the built-in six ship theirs
+                          copied beside the exercise notebook by `exercises build` (the built-in exercises ship theirs
                           in the package, ``grading.public``)
 
 The checks are loaded here, in the grader, as a package of their own (``_nnw_course_<hash>``), never in a

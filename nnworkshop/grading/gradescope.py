@@ -131,13 +131,20 @@ def build(out, exercise: str | None = None, seed: int | None = None, seed_file=N
     return out
 
 
-def _pick(notebooks: list[Path], exercise: str | None) -> tuple[Path, str]:
-    """The notebook to grade among those submitted, and a sentence when there was a choice."""
+def _pick(notebooks: list[Path], exercise: str | None, course=None) -> tuple[Path, str]:
+    """The notebook to grade among those submitted, and a sentence when there was a choice: the first whose file
+    name says ``exercise`` among ``course``'s exercises (``notebook.name_exercise``), else the first by name."""
     from .notebook import name_exercise
 
     if len(notebooks) == 1:
         return notebooks[0], ""
-    named = [p for p in notebooks if exercise and name_exercise(p) == exercise]
+    named = []
+    if exercise:
+        try:
+            names = list(resolve(course).exercises)
+        except CourseError:  # grading the chosen notebook says so
+            names = [exercise]
+        named = [p for p in notebooks if name_exercise(p, names) == exercise]
     chosen = (named or notebooks)[0]
     return chosen, (f"{len(notebooks)} notebooks were submitted; graded {chosen.name} "
                     f"({'its name says ' + exercise if named else 'the first by name'}).")
@@ -164,7 +171,7 @@ def run(root, exercise: str | None = None, seed_file=None, course=None) -> dict:
                if found else "") + ". Upload the exercise's .ipynb file, saved from Jupyter.",
                "tests": [], "extra_data": {"status": "error"}}
     else:
-        chosen, note = _pick(notebooks, exercise)
+        chosen, note = _pick(notebooks, exercise, course)
         try:
             seed = read_seed(seed_file) if seed_file is not None else None
         except SeedError as err:

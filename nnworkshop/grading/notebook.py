@@ -12,7 +12,6 @@ from pathlib import Path
 MAGIC = re.compile(r"^(\s*)[%!]")
 # A cell marked for marking by hand: its first line is a heading (markdown) or comment (code) "Written answer: ID"
 WRITTEN = re.compile(r"^\s*#+\s*Written answer:\s*(?P<id>[A-Za-z_]\w*)", re.IGNORECASE)
-NAME_TOKEN = re.compile(r"(?<![a-z0-9])(q[1-9])(?![a-z0-9])")  # q1..q9 between non-alphanumerics: q3_backprop, alice-q3
 
 
 class SubmissionError(ValueError):
@@ -163,23 +162,21 @@ def read_submission(path) -> Submission:
     return Submission(path, cells, exercise, skipped, where=where, written=written)
 
 
-def name_exercise(path, names=None) -> str | None:
+def name_exercise(path, names) -> str | None:
     """The exercise a file name says (``q3_backprop.ipynb``, ``alice-Q3.ipynb`` -> ``q3``); None for none or several.
-    ``names``: the course's exercise ids to look for (default: q1..q6)."""
+    ``names``: the course's exercise ids, each looked for between non-alphanumerics (``faq3``, ``q31`` say nothing)."""
     stem = Path(path).stem.lower()
-    if names is None:
-        found = set(NAME_TOKEN.findall(stem))
-    else:
-        found = {n for n in names if re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", stem)}
+    found = {n for n in names if re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", stem)}
     return found.pop() if len(found) == 1 else None
 
 
-def exercise_flags(sub: Submission, forced: str | None, names=None) -> list[str]:
+def exercise_flags(sub: Submission, forced: str | None, names) -> list[str]:
     """Sentences for the instructor when the notebook may belong to another exercise than it is graded as.
 
     With ``forced`` (``--exercise``) the notebook is graded as that exercise and flagged when its metadata
     or its file name says another one. Without it, it is graded as its metadata says and flagged when
-    its file name says another exercise (or, with no metadata, which one the name says).
+    its file name says another exercise (or, with no metadata, which one the name says). ``names``: the course's
+    exercise ids (``name_exercise``).
     """
     graded_as = forced or sub.exercise
     why = "--exercise" if forced else "its metadata"
