@@ -9,7 +9,7 @@ from ..convert import as_numpy
 from ._common import _no_model, _images
 
 
-def _grid(panels: np.ndarray, titles, suptitle: str, cmap: str, symmetric: bool, lead=None, columns: int = 12):
+def _grid(panels: np.ndarray, titles, suptitle: str, cmap: str, symmetric: bool, lead=None, columns: int = 8):
     """One small image per panel (K, H, W), up to ``columns`` to a row, on one colour scale (centred on 0 when
     ``symmetric``) so that panels compare; ``lead`` (H, W), if given, is drawn first in grey ("input")."""
     shown = [("input", lead, "gray_r", {})] if lead is not None else []
@@ -17,7 +17,7 @@ def _grid(panels: np.ndarray, titles, suptitle: str, cmap: str, symmetric: bool,
     scale = dict(vmin=-top, vmax=top) if symmetric else dict(vmin=float(panels.min()), vmax=float(panels.max()))
     shown += [(title, panel, cmap, scale) for title, panel in zip(titles, panels)]
     rows = -(-len(shown) // columns)
-    cols = -(-len(shown) // rows)  # rows of even length: 16 panels as 2 x 8, not 12 + 4
+    cols = -(-len(shown) // rows)  # rows of even length: 9 panels as 5 + 4, not 8 + 1; at most 8 so a page's column holds them
     fig = Figure(figsize=(1.3 * cols, 1.45 * rows + 0.4), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax in axes[len(shown):]:
