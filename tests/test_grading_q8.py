@@ -50,7 +50,8 @@ def _public(text: str) -> dict:
 
 def test_q8_is_an_exercise_of_the_course_worth_ten_points():
     loaded = course.load(COURSE)
-    assert list(loaded.exercises)[-1] == "q8" and loaded.index("q8") == 6  # added at the end: q1..q6 keep their seeds
+    order = list(loaded.exercises)
+    assert order[:6] == ["q1", "q2", "q3", "q4", "q5", "q6"] and loaded.index("q8") == 6  # appended: q1..q6 keep their seeds
     q8 = loaded.exercises["q8"]
     assert q8.points == 10 and q8.solution == SOLUTION.with_suffix(".ipynb") and q8.public is None  # check() ships
 

@@ -171,10 +171,12 @@ def test_atomic_write_keeps_the_mode_and_never_follows_a_planted_partial_file(tm
 def test_name_exercise_reads_the_courses_exercise_names_only():
     from nnworkshop.grading.course import resolve
 
-    names = list(resolve().exercises)  # the repository's course: q1..q6 and q8
+    names = list(resolve().exercises)  # the repository's course: q1..q8
+    assert "q9" not in names
     assert [name_exercise(n, names) for n in ("q3_backprop.ipynb", "alice-Q3.ipynb", "q3.py", "faq3.ipynb", "q31.ipynb",
-                                              "q1_vs_q3.ipynb", "alice.ipynb", "bob_q8.ipynb", "q7_x.ipynb")] == [
+                                              "q1_vs_q3.ipynb", "alice.ipynb", "bob_q8.ipynb", "q9_x.ipynb")] == [
         "q3", "q3", "q3", None, None, None, None, "q8", None]
+    assert name_exercise("q9_x.ipynb", names + ["q9"]) == "q9"  # a name the course lists is read; one it lacks is not
 
 
 def test_seed_is_recorded_and_reproduces_the_hidden_inputs(tmp_path):
