@@ -26,6 +26,26 @@ class History:
     held_out: str = "test"
 
     @property
+    def val_loss(self) -> list:
+        """The validation loss per epoch: ``test_loss`` of a run scored on a validation split. Reading it from a
+        run scored on the test set is an error, so that code that chooses (``max(..., key=lambda h: h.val_acc[-1])``)
+        can only choose on validation digits."""
+        return self._validation("val_loss", self.test_loss)
+
+    @property
+    def val_acc(self) -> list:
+        """The validation accuracy per epoch (%): ``test_acc`` of a run scored on a validation split (see ``val_loss``)."""
+        return self._validation("val_acc", self.test_acc)
+
+    def _validation(self, name: str, values: list) -> list:
+        if self.held_out != "validation":
+            raise AttributeError(
+                f"{name}: this run was scored on the {self.held_out} set, not on a validation split. Train with "
+                "fit(..., val=(X_val, y_val)) (NumPy: X_val=, y_val=) to choose settings; the test numbers are in "
+                "test_loss / test_acc.")
+        return values
+
+    @property
     def epochs(self) -> int:
         return len(self.train_loss)
 
@@ -61,7 +81,8 @@ class History:
         parts = [f"epochs={self.epochs}"]
         for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
             if last[key] is not None:
-                parts.append(f"{key}={last[key]:.4g}")
+                shown = key.replace("test", "val") if self.held_out == "validation" else key
+                parts.append(f"{shown}={last[key]:.4g}")
         parts.append(f"seconds={self.total_seconds:.2f}")
         if self.interrupted:
             parts.append("interrupted")

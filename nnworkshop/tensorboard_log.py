@@ -6,7 +6,9 @@ NumPy run) the same way. Open the result with ``tensorboard --logdir runs`` and 
 at http://localhost:6006. Writing goes through ``torch.utils.tensorboard``; the
 ``tensorboard`` package is an optional extra (``pip install "nnworkshop[tensorboard]"``).
 
-Tags: ``loss/train``, ``loss/test``, ``accuracy/train``, ``accuracy/test`` (in %),
+Tags: ``loss/train``, ``accuracy/train`` (in %), and the held-out set's under its own name: ``loss/validation``,
+``accuracy/validation`` for a run scored on a validation split (``fit(..., val=...)``), ``loss/test``,
+``accuracy/test`` otherwise,
 ``learning_rate`` and ``seconds_per_epoch``, one point per epoch (step = epoch number);
 the run's settings (``history.config``) appear in TensorBoard's HPARAMS tab with the final
 ``hparam/*`` metrics.
@@ -97,12 +99,17 @@ def write_history(history: History, log_dir, hparams: dict | None = None) -> Pat
     return log_dir
 
 
+def _tag(history: History, key: str) -> str:
+    """The tag of ``key``, naming the held-out set the run was scored on ("accuracy/validation")."""
+    return TAGS[key].replace("/test", f"/{history.held_out}")
+
+
 def _write_epoch(writer, history: History, i: int, lr) -> None:
     step = i + 1
     for key in METRICS:
         values = getattr(history, key)
         if len(values) > i:
-            writer.add_scalar(TAGS[key], values[i], step)
+            writer.add_scalar(_tag(history, key), values[i], step)
     if len(history.seconds) > i:
         writer.add_scalar("seconds_per_epoch", history.seconds[i], step)
     if isinstance(lr, (int, float)):
@@ -113,7 +120,9 @@ def _write_hparams(writer, history: History, extra) -> None:
     """The HPARAMS tab's entry, written into this run's own event file (no extra sub-run)."""
     from torch.utils.tensorboard.summary import hparams
 
-    metrics = {f"hparam/{key}": float(getattr(history, key)[-1]) for key in METRICS if getattr(history, key)}
+    held = "val" if history.held_out == "validation" else "test"
+    metrics = {f"hparam/{key.replace('test', held)}": float(getattr(history, key)[-1])
+               for key in METRICS if getattr(history, key)}
     exp, ssi, sei = hparams(hparams_of(history, extra), metrics)
     for summary in (exp, ssi, sei):
         writer.file_writer.add_summary(summary)

@@ -230,9 +230,9 @@ for epoch in range(1, epochs + 1):
 # Look at the first epoch's two accuracies:
 
 # %%
-first_gap = history.test_acc[0] - history.train_acc[0]  # History keeps the held-out scores in test_*
+first_gap = history.val_acc[0] - history.train_acc[0]
 print(f"epoch 1: train accuracy {history.train_acc[0]:.2f} % (averaged while learning), "
-      f"validation {history.test_acc[0]:.2f} % (after the epoch): validation - train = {first_gap:+.2f} points")
+      f"validation {history.val_acc[0]:.2f} % (after the epoch): validation - train = {first_gap:+.2f} points")
 
 # %% [markdown]
 # When the *training* accuracy of the first epoch is below its *validation* accuracy, that is not a network
@@ -261,7 +261,7 @@ plots.curves([history], labels=["MLP"])
 # %%
 test_loss, test_acc = test(model, test_loader, loss_fn, device)
 print(f"test accuracy {test_acc:.2f} % on {len(test_set):,} digits never used for any choice "
-      f"(validation after the last epoch: {history.test_acc[-1]:.2f} %)")
+      f"(validation after the last epoch: {history.val_acc[-1]:.2f} %)")
 
 # %% [markdown]
 # From notebook 05 on, the course trains with `nnworkshop.training.fit`. It is the same loop as

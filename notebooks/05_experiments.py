@@ -138,7 +138,7 @@ plots.curves([baseline, dropout_adam, dropout_sgd], labels=labels)
 # data there is and how long we train: it pays off once the plain network starts to overfit.
 
 # %%
-gaps = {label: h.train_acc[-1] - h.test_acc[-1] for h, label in zip([baseline, dropout_adam, dropout_sgd], labels)}
+gaps = {label: h.train_acc[-1] - h.val_acc[-1] for h, label in zip([baseline, dropout_adam, dropout_sgd], labels)}
 for label, gap in gaps.items():
     print(f"{label:<30} train - validation accuracy gap: {gap:+.2f} points")
 smaller = "smaller" if gaps[labels[2]] < gaps[labels[0]] else "not smaller"
@@ -185,7 +185,7 @@ def run(label, model_kwargs, fit_kwargs, run_seed=seed):
 
 seeds = range(pick(5, 3))
 repeats = [run(f"seed {s}", {}, {}, run_seed=s) for s in seeds]
-accs = np.array([h.test_acc[-1] for h in repeats])
+accs = np.array([h.val_acc[-1] for h in repeats])
 noise = accs.max() - accs.min()
 print(f"baseline over {len(accs)} seeds: validation accuracy {accs.mean():.2f} % ± {accs.std(ddof=1):.2f} "
       f"(from {accs.min():.2f} to {accs.max():.2f} %: a spread of {noise:.2f} points)")
@@ -207,7 +207,7 @@ def sweep(configs):
             histories.append(h)
             labels.append(label)
     print(of_runs(histories, labels))
-    display(plots.final_accuracy(labels, [h.test_acc[-1] for h in histories], [h.train_acc[-1] for h in histories],
+    display(plots.final_accuracy(labels, [h.val_acc[-1] for h in histories], [h.train_acc[-1] for h in histories],
                                  title=f"after {sweep_epochs} epochs; seed-to-seed spread {noise:.2f} points",
                                  held_out="validation"))
     return histories, labels
@@ -268,7 +268,7 @@ histories, labels = sweep([
 plots.curves(histories, labels=labels)
 
 # %%
-final = {label: h.test_acc[-1] for label, h in zip(labels, histories)}
+final = {label: h.val_acc[-1] for label, h in zip(labels, histories)}
 for name, pair in (("Adam", ("Adam lr=0.001", "Adam lr=0.01")),
                    ("SGD", ("SGD lr=0.01, momentum 0.9", "SGD lr=0.1, momentum 0.9"))):
     if all(p in final for p in pair):
@@ -312,10 +312,10 @@ histories, labels = sweep([
 # validation accuracy. Then, once, the test digits measure the chosen network: that is the number to report.
 
 # %%
-best = max((label for label in tried if not label.startswith("seed ")), key=lambda k: tried[k][1].test_acc[-1])
+best = max((label for label in tried if not label.startswith("seed ")), key=lambda k: tried[k][1].val_acc[-1])
 model, h = tried[best]
 test_loss, test_acc = evaluate(model, test)
-print(f"chosen on validation: {best!r} ({h.test_acc[-1]:.2f} % on the validation digits)")
+print(f"chosen on validation: {best!r} ({h.val_acc[-1]:.2f} % on the validation digits)")
 print(f"its test accuracy, measured once: {test_acc:.2f} % on {len(test[0]):,} digits no choice has seen")
 
 # %% [markdown]

@@ -261,8 +261,8 @@ assert max(errors.values()) < 1e-5
 # %%
 numpy_epochs = pick(2, 2)
 numpy_history = S.fit(net, X_train, y_train, epochs=numpy_epochs, batch_size=64, lr=0.05, momentum=0.9,
-                      X_test=X_val, y_test=y_val, seed=0)
-print(f"NumPy CNN after {numpy_epochs} epochs: validation accuracy {numpy_history.test_acc[-1]:.2f} %, "
+                      X_val=X_val, y_val=y_val, seed=0)
+print(f"NumPy CNN after {numpy_epochs} epochs: validation accuracy {numpy_history.val_acc[-1]:.2f} %, "
       f"{np.median(numpy_history.seconds):.1f} s per epoch (median)")
 
 # %% [markdown]
@@ -299,7 +299,7 @@ for name, make in (("MLP", MLP), ("CNN", CNN)):
         print(f"training the {name}, lr={lr} ...")
         runs[name, lr] = (model, fit(model, (X_train, y_train), val=(X_val, y_val), epochs=epochs, optimizer="sgd",
                                      lr=lr, momentum=0.9, batch_size=64, device=device, seed=0))
-chosen = {name: max(rates, key=lambda lr: runs[name, lr][1].test_acc[-1]) for name in ("MLP", "CNN")}
+chosen = {name: max(rates, key=lambda lr: runs[name, lr][1].val_acc[-1]) for name in ("MLP", "CNN")}
 print("chosen on validation:", ", ".join(f"{name} lr={lr}" for name, lr in chosen.items()))
 plots.curves([runs[name, lr][1] for name, lr in chosen.items()], labels=[f"{n}, lr={lr}" for n, lr in chosen.items()])
 
@@ -308,14 +308,14 @@ plots.curves([runs[name, lr][1] for name, lr in chosen.items()], labels=[f"{n}, 
 # epochs, with the fastest and slowest beside it, since one timing on a shared machine says little.
 
 # %%
-print(Table({"model": f"{name}, lr={lr}", "validation acc %": h.test_acc[-1],
+print(Table({"model": f"{name}, lr={lr}", "validation acc %": h.val_acc[-1],
              "weights": f"{sum(p.numel() for p in m.parameters()):,}", "s / epoch (median)": float(np.median(h.seconds)),
              "fastest": min(h.seconds), "slowest": max(h.seconds)} for (name, lr), (m, h) in runs.items()))
 models = {name: runs[name, lr][0] for name, lr in chosen.items()}
 mlp_h, cnn_h = (runs[name, chosen[name]][1] for name in ("MLP", "CNN"))
 weights = {name: sum(p.numel() for p in model.parameters()) for name, model in models.items()}
 print(f"the CNN has {weights['MLP'] / weights['CNN']:.0f}x fewer weights than the MLP; validation accuracy of the "
-      f"chosen runs {cnn_h.test_acc[-1] - mlp_h.test_acc[-1]:+.2f} points")
+      f"chosen runs {cnn_h.val_acc[-1] - mlp_h.val_acc[-1]:+.2f} points")
 print("per epoch (all epochs of both rates), " + speed.race(
     "the CNN", runs["CNN", rates[0]][1].seconds + runs["CNN", rates[1]][1].seconds,
     "the MLP", runs["MLP", rates[0]][1].seconds + runs["MLP", rates[1]][1].seconds).sentence())

@@ -1,5 +1,5 @@
-"""No notebook chooses on the test set: notebooks 04 and 05 train, compare and choose on validation digits, and
-measure the test digits once, at the end.
+"""No notebook chooses on the test set: notebooks 04, 05 and 07 train, compare and choose on validation digits, and
+measure the test digits once, at the end; no notebook trains on, scores runs against, or picks by test digits.
 
 Read from the notebooks' code (their py:percent twins), not from a promise: every place a test-set name is read
 is listed, and the only ones allowed are where the test digits are loaded, counted for a print, and measured in
@@ -55,11 +55,33 @@ def reads_of_test_set(source: str) -> dict:
     return {"measured": sorted(set(measured)), "trained": sorted(trained), "choices": sorted(set(choices))}
 
 
+def choices_by_test_scores(source: str) -> list[int]:
+    """Lines of a ``max`` / ``min`` / ``sorted`` call that reads a run's ``test_acc`` / ``test_loss``: a choice by
+    test scores (a choice reads ``val_acc``, which a run scored on the test set refuses to give)."""
+    picks = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _call_name(node) in ("max", "min", "sorted"):
+            if any(isinstance(n, ast.Attribute) and n.attr in ("test_acc", "test_loss") for n in ast.walk(node)):
+                picks.append(node.lineno)
+    return sorted(picks)
+
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
+
+
 def _source(stem: str) -> str:
     return (ROOT / "notebooks" / f"{stem}.py").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("stem, measure", [("04_pytorch_mlp", "test"), ("05_experiments", "evaluate")])
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_no_notebook_trains_scores_or_chooses_on_test_digits(stem):
+    source = _source(stem)
+    assert reads_of_test_set(source)["choices"] == [], f"{stem} trains on or scores runs against test digits"
+    assert choices_by_test_scores(source) == [], f"{stem} picks by test scores at lines {choices_by_test_scores(source)}"
+
+
+@pytest.mark.parametrize("stem, measure", [("04_pytorch_mlp", "test"), ("05_experiments", "evaluate"),
+                                           ("07_convolutions", "evaluate (in a loop)")])  # 07: each chosen model once
 def test_the_test_set_is_measured_once_after_every_choice(stem, measure):
     reads = reads_of_test_set(_source(stem))
     assert reads["choices"] == [], f"{stem} trains or chooses on test digits at lines {reads['choices']}"
@@ -77,3 +99,11 @@ def test_the_check_catches_a_sweep_on_the_test_set():
     assert reads["choices"] == [3] and [name for _, name in reads["measured"]] == ["evaluate"]
     good = bad.replace("fit(model, train, test, epochs=2)", "fit(model, train, val=val, epochs=2)")
     assert reads_of_test_set(good)["choices"] == []
+    assert choices_by_test_scores(bad) == [4]  # the max over test_acc
+    assert choices_by_test_scores(good.replace("r.test_acc", "r.val_acc")) == []
+
+
+def test_the_check_catches_notebook_08s_old_learning_rate_comparison():
+    old = ("test = data.mnist_tensors(train=False)\nfor lr in (0.01, 0.05):\n"
+           "    h = fit(model, (X, y), test, epochs=3, lr=lr)\n")
+    assert reads_of_test_set(old)["choices"] == [3]

@@ -45,11 +45,29 @@ def test_fit_scores_the_validation_split_and_says_so():
     model = torch.nn.Sequential(torch.nn.Linear(8, 3))
     h = fit(model, train, val=val, epochs=2, lr=0.1, seed=0, progress=False, device="cpu")
     assert h.held_out == "validation" and len(h.test_acc) == 2 and h.config["n_val"] == 60
+    assert h.val_acc == h.test_acc and h.val_loss == h.test_loss and "val_acc=" in repr(h)
     fig = plots.curves(h, labels=["run"])
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels == ["run train acc", "run validation acc"]
     plain = fit(torch.nn.Sequential(torch.nn.Linear(8, 3)), train, val, epochs=1, seed=0, progress=False, device="cpu")
     assert plain.held_out == "test" and plain.config["n_test"] == 60
+    with pytest.raises(AttributeError, match=r"scored on the test set.*fit\(\.\.\., val=\(X_val, y_val\)\)"):
+        plain.val_acc  # choosing code that reads val_acc cannot pick on test digits by mistake
+    assert "test_acc=" in repr(plain)
+
+
+def test_the_numpy_fit_takes_a_validation_split_the_same_way():
+    from nnworkshop import scratch as S
+
+    X, y = (t.numpy() for t in _blobs())
+    (Xt, yt), (Xv, yv) = validation_split(X, y, 60)
+    make = lambda: S.Sequential(S.Linear(8, 3, rng=0))  # noqa: E731
+    h = S.fit(make(), Xt, yt, X_val=Xv, y_val=yv, epochs=2, lr=0.1, seed=0, progress=False)
+    same = S.fit(make(), Xt, yt, X_test=Xv, y_test=yv, epochs=2, lr=0.1, seed=0, progress=False)
+    assert h.held_out == "validation" and same.held_out == "test"
+    assert h.val_acc == same.test_acc and len(h.val_acc) == 2  # the same numbers, named for their role
+    with pytest.raises(ValueError, match="one held-out set per run"):
+        S.fit(make(), Xt, yt, X_val=Xv, y_val=yv, X_test=Xv, y_test=yv, epochs=1, progress=False)
 
 
 def test_val_and_test_together_are_refused_with_the_fix():

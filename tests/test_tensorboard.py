@@ -71,3 +71,14 @@ def test_write_history_exports_a_finished_run(synth, tmp_path):
     assert _scalars(acc, "learning_rate")[1] == pytest.approx([0.1, 0.1])
     assert "loss/test" not in acc.Tags()["scalars"]  # no test set, no made-up test curve
     assert _hparams(acc)["optimizer"] == "sgd"
+
+
+def test_a_validation_run_is_logged_under_validation_not_test(synth, tmp_path):
+    train, held = synth
+    torch.manual_seed(0)
+    h = fit(MLP((784, 16, 10)), train, val=held, epochs=2, lr=0.1, seed=1, progress=False,
+            callbacks=[TensorBoardLogger(tmp_path / "val")])
+    tags = _read(tmp_path / "val").Tags()["scalars"]
+    assert {"accuracy/validation", "loss/validation", "hparam/val_acc"} <= set(tags)
+    assert not [t for t in tags if "test" in t]  # a TensorBoard reader never sees validation digits called test
+    assert _scalars(_read(tmp_path / "val"), "accuracy/validation")[1] == pytest.approx(h.val_acc, rel=1e-6)

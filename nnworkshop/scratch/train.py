@@ -64,13 +64,15 @@ def _make_optimizer(model, optimizer, lr, momentum, weight_decay) -> Optimizer:
 
 
 def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sgd", lr: float = 0.01,
-        momentum: float = 0.0, weight_decay: float = 0.0, X_test=None, y_test=None, loss_fn=None,
-        seed=0, shuffle: bool = True, progress: bool = True, callbacks=()) -> History:
+        momentum: float = 0.0, weight_decay: float = 0.0, X_test=None, y_test=None, X_val=None, y_val=None,
+        loss_fn=None, seed=0, shuffle: bool = True, progress: bool = True, callbacks=()) -> History:
     """Train ``model`` on (X, y) with mini-batches; return a ``History`` of per-epoch numbers.
 
     ``optimizer``: 'sgd', 'adam' or an optimizer instance (then ``lr``/``momentum``/``weight_decay``
     are its own). Train loss/accuracy are averaged over the epoch's batches as they were trained;
-    test numbers (with ``X_test``/``y_test``) are measured in eval mode after the epoch. ``seconds``
+    held-out numbers are measured in eval mode after the epoch: on ``X_val``/``y_val`` while you choose settings
+    (``history.held_out == "validation"``, read as ``history.val_acc``), or on ``X_test``/``y_test``, one of the
+    two, as ``training.fit``'s ``val=`` and ``test``. ``seconds``
     times the training pass. Each ``callback(history, model)`` runs after every epoch; a truthy
     return stops training (``history.interrupted = True``), as does Ctrl-C. A NaN/inf loss raises
     ``DivergenceError`` (epoch and batch counted from 1) at once.
@@ -80,6 +82,12 @@ def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sg
     n = len(X)
     batch_size = check_batch_size(batch_size, n)
     opt = _make_optimizer(model, optimizer, lr, momentum, weight_decay)
+    if X_val is not None or y_val is not None:
+        if X_test is not None or y_test is not None:
+            raise ValueError("fit takes one held-out set per run: X_val=, y_val= while you choose settings, or "
+                             "X_test=, y_test= for the final measurement; not both.")
+        X_test, y_test = X_val, y_val
+    held_out = "validation" if X_val is not None or y_val is not None else "test"
     has_test = X_test is not None and y_test is not None
     if has_test:
         X_test, y_test = _checked_data(model, X_test, y_test)
@@ -91,6 +99,7 @@ def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sg
         config=dict(epochs=epochs, batch_size=batch_size, optimizer=opt_name, lr=opt.lr,
                     momentum=getattr(opt, "momentum", None), weight_decay=getattr(opt, "weight_decay", 0.0),
                     seed=seed, shuffle=shuffle, dtype=str(X.dtype), n_train=n),
+        held_out=held_out,
     )
 
     from tqdm.auto import tqdm
@@ -116,7 +125,7 @@ def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sg
             history.append(loss_sum / n, 100.0 * correct / n, seconds, test_loss, test_acc)
             post = {"loss": f"{loss_sum / n:.4f}", "acc": f"{100.0 * correct / n:.1f}%"}
             if has_test:
-                post["test_acc"] = f"{test_acc:.1f}%"
+                post["val_acc" if held_out == "validation" else "test_acc"] = f"{test_acc:.1f}%"
             bar.set_postfix(post)
             stops = [cb(history, model) for cb in callbacks]
             if any(stops):
