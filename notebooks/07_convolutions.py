@@ -86,6 +86,7 @@ device = pick_device(verbose=True)
 from nnworkshop.config import show_quick_mode_banner
 
 show_quick_mode_banner()
+notebook_start = time.perf_counter()
 
 # %% [markdown]
 # The digits as images this time, shape `(N, 1, 28, 28)`: N images, 1 channel (grey; a colour photo has 3),
@@ -373,6 +374,9 @@ from nnworkshop.config import quick_mode
 if not data.standin_digits() and not quick_mode():  # a claim about real digits, trained in full
     assert margin > 0 and z > 3, f"expected the CNN to beat the MLP clearly on real digits: {margin:+.2f}, z={z:.1f}"
     print("on real digits, the CNN beats the MLP by more than chance explains")
+
+# %%
+print(f"this notebook ran in {time.perf_counter() - notebook_start:.0f} s on this machine")
 
 # %% [markdown]
 # ## What to try next

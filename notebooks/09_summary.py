@@ -82,7 +82,8 @@ if "google.colab" in sys.modules:
 # The `exercises/` folder, beside `notebooks/` (in JupyterLab: the file browser's `/`, then `exercises`), has
 # notebooks where *you* write the pieces: activations and their derivatives,
 # softmax and cross-entropy, a linear layer's forward and backward with a gradient check, a training step,
-# dropout and L2, a digit classifier of your own, and the backward passes of the autograd engine. Each has public checks you can run as often as
+# dropout and L2, a digit classifier of your own, the backward passes of the autograd engine, and a convolution's
+# forward and backward. Each has public checks you can run as often as
 # you like (`from nnworkshop.grading import check; check("q1")`); your instructor's grader runs hidden checks
 # on inputs you have not seen.
 
