@@ -34,8 +34,14 @@ class History:
 
     @property
     def val_acc(self) -> list:
-        """The validation accuracy per epoch (%): ``test_acc`` of a run scored on a validation split (see ``val_loss``)."""
+        """The validation accuracy per epoch (%): ``test_acc`` of a run scored on a validation split (see
+        ``val_loss``)."""
         return self._validation("val_acc", self.test_acc)
+
+    def named(self, key: str) -> str:
+        """``key`` ("test_acc", "test_loss") under the name of the set it was measured on: "val_acc" for a run
+        scored on a validation split, else ``key`` unchanged (for printed and logged labels)."""
+        return key.replace("test", "val") if self.held_out == "validation" else key
 
     def _validation(self, name: str, values: list) -> list:
         if self.held_out != "validation":
@@ -81,8 +87,7 @@ class History:
         parts = [f"epochs={self.epochs}"]
         for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
             if last[key] is not None:
-                shown = key.replace("test", "val") if self.held_out == "validation" else key
-                parts.append(f"{shown}={last[key]:.4g}")
+                parts.append(f"{self.named(key)}={last[key]:.4g}")
         parts.append(f"seconds={self.total_seconds:.2f}")
         if self.interrupted:
             parts.append("interrupted")

@@ -120,8 +120,7 @@ def _write_hparams(writer, history: History, extra) -> None:
     """The HPARAMS tab's entry, written into this run's own event file (no extra sub-run)."""
     from torch.utils.tensorboard.summary import hparams
 
-    held = "val" if history.held_out == "validation" else "test"
-    metrics = {f"hparam/{key.replace('test', held)}": float(getattr(history, key)[-1])
+    metrics = {f"hparam/{history.named(key)}": float(getattr(history, key)[-1])
                for key in METRICS if getattr(history, key)}
     exp, ssi, sei = hparams(hparams_of(history, extra), metrics)
     for summary in (exp, ssi, sei):

@@ -313,7 +313,7 @@ def _check_finite(losses: list, first: int, epoch: int, lr) -> None:
 def _postfix(history: History) -> dict:
     post = {"loss": f"{history.train_loss[-1]:.4f}", "acc": f"{history.train_acc[-1]:.2f}%"}
     if history.test_acc:
-        post["val_acc" if history.held_out == "validation" else "test_acc"] = f"{history.test_acc[-1]:.2f}%"
+        post[history.named("test_acc")] = f"{history.test_acc[-1]:.2f}%"
     return post
 
 

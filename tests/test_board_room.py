@@ -1,4 +1,4 @@
-"""The class board at the scale of a room (issue 23): a page that asks only for what changed, rate limits,
+"""The class board at the scale of a lecture hall: a page that asks only for what changed, rate limits,
 hiding a learner in one action, hostile bodies answered 4xx, old clients' field names, old board files,
 and runs the board has checked itself (weights scored in NumPy on digits the learner never had).
 

@@ -101,9 +101,3 @@ def test_the_check_catches_a_sweep_on_the_test_set():
     assert reads_of_test_set(good)["choices"] == []
     assert choices_by_test_scores(bad) == [4]  # the max over test_acc
     assert choices_by_test_scores(good.replace("r.test_acc", "r.val_acc")) == []
-
-
-def test_the_check_catches_notebook_08s_old_learning_rate_comparison():
-    old = ("test = data.mnist_tensors(train=False)\nfor lr in (0.01, 0.05):\n"
-           "    h = fit(model, (X, y), test, epochs=3, lr=lr)\n")
-    assert reads_of_test_set(old)["choices"] == [3]

@@ -45,7 +45,8 @@ def variant(path: Path, exercise: str, override: str = "") -> Path:
 
 
 def class_of(tmp: Path) -> dict[str, Path]:
-    """An honest q1 and q2, and the three instabilities the issue names, and one whose score depends on the seed."""
+    """An honest q1 and q2, three numerically unstable answers (sigmoid, softmax, cross-entropy), and one whose score
+    depends on the seed."""
     tmp.mkdir(parents=True, exist_ok=True)
     return {
         "honest_q1": variant(tmp / "honest_q1.ipynb", "q1"),

@@ -199,13 +199,32 @@ def test_the_apparmor_profile_ships_with_the_package():
     assert [p.name for g in globs for p in folder.glob(g)] == ["nnworkshop-grader"]
 
 
+def _clean_copy(dest: Path) -> Path:
+    """The repository's files as a fresh clone has them (tracked, plus new files git does not ignore), copied to
+    ``dest``. A wheel built in a working copy packs whatever an earlier build left in ``build/lib`` (setuptools
+    reuses it), so this test builds what a clean clone ships; CONTRIBUTING.md says to release from one."""
+    import shutil
+
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True)
+    if listed.returncode != 0:  # not a git checkout (an unpacked sdist): copy it, leaving build leftovers out
+        shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", ".venv", "__pycache__"))
+        return dest
+    for name in filter(None, listed.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
 def test_a_built_wheel_carries_the_exercises_and_public_checks_but_no_hidden_check_or_answer(tmp_path):
     """The learner's pip install: the exercise notebooks and the public checks, never a hidden check, a point table
     or a reference answer (those stay in the course folder the grader is pointed at, docs/authoring.md)."""
     import zipfile
 
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                           "--wheel-dir", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+                           "--wheel-dir", str(tmp_path), str(_clean_copy(tmp_path / "src"))],
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = tmp_path.glob("nnworkshop-*.whl")
     with zipfile.ZipFile(wheel) as zf:

@@ -18,7 +18,7 @@ ACTIVATIONS = tuple(choices.ACTIVATIONS)
 STATUSES = ("done", "stopped", "diverged")
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")
 MAX_DEPTH = 6  # a run nests 3 levels (run -> curves -> list); anything deeper is refused before it is read
-# The names before issue 22 (the held-out accuracy was called test_acc, but it was always the dashboard's
+# The names older dashboards send (the held-out accuracy was called test_acc, but it was always the dashboard's
 # validation split). Accepted from old clients for one release, stored under the new names; remove after it.
 OLD_NAMES = {"test_acc": "val_acc"}
 OLD_CURVES = {"test_loss": "val_loss", "test_acc": "val_acc"}
@@ -100,7 +100,7 @@ def depth(obj, limit: int = MAX_DEPTH) -> int:
 
 
 def _renamed(body) -> dict:
-    """``body`` with the pre-issue-22 names (``test_acc``, curves ``test_loss``/``test_acc``) under the new ones."""
+    """``body`` with the old names (``test_acc``, curves ``test_loss``/``test_acc``) under the new ones."""
     if not isinstance(body, dict):
         return body
     body = dict(body)

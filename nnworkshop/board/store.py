@@ -30,14 +30,15 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS board_learners (name TEXT PRIMARY KEY, number INTEGER NOT NULL,"
     " hidden INTEGER NOT NULL DEFAULT 0)",
 )
-# Columns added for issue 23 (a board file from before gets them, filled from the stored bodies, on opening).
+# Columns added with live updates, moderation and checked runs (an older board file gets them, filled from the
+# stored bodies, on opening).
 COLUMNS = {"name": "TEXT", "changed": "BIGINT", "checked_acc": "DOUBLE PRECISION", "private_acc": "DOUBLE PRECISION"}
 INDEXES = ("CREATE INDEX IF NOT EXISTS board_runs_changed ON board_runs (changed)",
            "CREATE INDEX IF NOT EXISTS board_runs_name ON board_runs (name)")
 
 
 def _body(text: str) -> dict:
-    """A stored body, with a run stored before issue 22's rename read under the new names (see schema.OLD_NAMES)."""
+    """A stored body; a run stored under the old names (test_acc) is read under the new ones (schema.OLD_NAMES)."""
     run = json.loads(text)
     if "test_acc" in run and "val_acc" not in run:
         run["val_acc"] = run.pop("test_acc")
@@ -80,7 +81,8 @@ class Store:
             self._conn.commit()
 
     def _fill_new_columns(self) -> None:
-        """A board file from before issue 23: names, learners and change numbers from the stored bodies."""
+        """An older board file (no name/changed/checked columns): names, learners and change numbers from the
+        stored bodies."""
         rows = self._exec("SELECT seq, body FROM board_runs ORDER BY seq").fetchall()
         version = int(self._get("version") or 0)
         for seq, body in rows:

@@ -82,12 +82,12 @@ def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sg
     n = len(X)
     batch_size = check_batch_size(batch_size, n)
     opt = _make_optimizer(model, optimizer, lr, momentum, weight_decay)
-    if X_val is not None or y_val is not None:
+    held_out = "validation" if X_val is not None or y_val is not None else "test"
+    if held_out == "validation":
         if X_test is not None or y_test is not None:
             raise ValueError("fit takes one held-out set per run: X_val=, y_val= while you choose settings, or "
                              "X_test=, y_test= for the final measurement; not both.")
         X_test, y_test = X_val, y_val
-    held_out = "validation" if X_val is not None or y_val is not None else "test"
     has_test = X_test is not None and y_test is not None
     if has_test:
         X_test, y_test = _checked_data(model, X_test, y_test)
@@ -125,7 +125,7 @@ def fit(model: Module, X, y, *, epochs: int, batch_size: int = 64, optimizer="sg
             history.append(loss_sum / n, 100.0 * correct / n, seconds, test_loss, test_acc)
             post = {"loss": f"{loss_sum / n:.4f}", "acc": f"{100.0 * correct / n:.1f}%"}
             if has_test:
-                post["val_acc" if held_out == "validation" else "test_acc"] = f"{test_acc:.1f}%"
+                post[history.named("test_acc")] = f"{test_acc:.1f}%"
             bar.set_postfix(post)
             stops = [cb(history, model) for cb in callbacks]
             if any(stops):
